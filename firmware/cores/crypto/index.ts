@@ -1,0 +1,4 @@
+// The crypto core: every export of crypto.wasm, grouped by primitive.
+// The exported names, parameters and results are documented in firmware/ABI.md.
+export * from "./abi/buffer";
+export * from "./abi/hash";
