@@ -6,9 +6,12 @@
 //
 // Each loadCrypto() call gets its own core instance (its own 64 KiB of memory).
 import { instantiateCryptoCore } from "./core.js";
+import { createAead } from "./aead.js";
+import { createCurves } from "./curves.js";
 import { createHash } from "./hash.js";
 
 export type { HashApi } from "./hash.js";
+export type { AeadApi, AeadCipher } from "./aead.js";
 export { CryptoCore, Status } from "./core.js";
 
 export type LoadOptions = {
@@ -21,6 +24,8 @@ export async function loadCrypto(options: LoadOptions = {}) {
   return {
     core,
     ...createHash(core),
+    ...createAead(core),
+    ...createCurves(core),
   };
 }
 

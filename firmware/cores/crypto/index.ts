@@ -2,3 +2,5 @@
 // The exported names, parameters and results are documented in firmware/ABI.md.
 export * from "./abi/buffer";
 export * from "./abi/hash";
+export * from "./abi/aead";
+export * from "./abi/curves";

@@ -1,0 +1,7 @@
+// npm run bench: every benchmark, printed as ratios against baselines measured
+// in the same process. BENCH_MS sets the time per measurement (default 600 ms).
+import { benchCrypto, printRows } from "./crypto.js";
+
+const ms = Number(process.env.BENCH_MS ?? 600);
+console.log(`Outcaxt benchmarks — node ${process.version}, ${ms} ms per measurement`);
+printRows("Crypto core (build/cores/crypto.wasm) vs node:crypto and noble", await benchCrypto(ms));
