@@ -1,5 +1,6 @@
 // Compiles every WebAssembly core under firmware/cores/<name>/index.ts to
-// build/cores/<name>.wasm with the shared options of asconfig.json.
+// build/cores/<name>.wasm with the shared options of asconfig.json, or with
+// firmware/cores/<name>/asconfig.json when a core has one (it extends the root).
 // Usage: node scripts/build-cores.mjs [name ...]   (default: all cores)
 import asc from "assemblyscript/asc";
 import { mkdir, readdir, stat } from "node:fs/promises";
@@ -29,8 +30,10 @@ for (const name of names) {
   const entry = path.relative(root, path.join(coresDir, name, "index.ts"));
   const outFile = path.relative(root, path.join(outDir, `${name}.wasm`));
   const textFile = path.relative(root, path.join(outDir, `${name}.wat`));
+  const own = path.join(coresDir, name, "asconfig.json");
+  const config = path.relative(root, (await stat(own).catch(() => null)) ? own : path.join(root, "asconfig.json"));
   const { error, stderr } = await asc.main(
-    [entry, "--config", "asconfig.json", "--target", "release", "--outFile", outFile, "--textFile", textFile],
+    [entry, "--config", config, "--target", "release", "--outFile", outFile, "--textFile", textFile],
     { stdout: process.stdout, stderr: process.stderr },
   );
   if (error) {

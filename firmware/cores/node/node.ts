@@ -1,0 +1,833 @@
+// The node: what this radio transmits, relays, accepts and delivers.
+//
+// Everything here is driven by the host through four calls (index.ts):
+// nodeInit, nodeReceive (a frame heard), nodeCommand (the app asks), nodePoll
+// (time passed) plus nodeTxDone. The node never blocks and never allocates;
+// all state lives in fixed tables (contacts.ts, dedup.ts, routes.ts,
+// txqueue.ts, dutycycle.ts and the pending/echo tables below).
+//
+// Routing (firmware/PROTOCOL.md "Routing"):
+// - flood frames (next_hop 0) are relayed once, after a contention delay that
+//   is shorter for weak receptions, and cancelled when RELAY_CANCEL_COPIES
+//   neighbours were heard relaying the same frame first;
+// - a DIRECT frame floods until its ACK comes back; the ACK retraces the
+//   DIRECT frame's previous hops and every node on the way learns
+//   "dest tag -> the neighbour the ACK came from";
+// - a unicast hop is confirmed by hearing the next hop pass the frame on (or
+//   the ACK, at the last hop); silence retries it, then drops the route and
+//   floods the frame (self-repair);
+// - direct messages are retried end to end with backoff; the last attempt
+//   floods; the app sees SENT, ACKED or FAILED.
+import { ERR_INVALID, ERR_LENGTH, ERR_STATE, OK } from "../crypto/memory";
+import { wipe } from "../crypto/ct";
+import { airtimeMs, symbolTimeUs } from "./airtime";
+import {
+  CONTACTS_MAX, CT_ANNOUNCE_S, CT_ED_PUB, CT_NAME, CT_NAME_LEN, CT_PAIR_KEY, CT_PREKEY_PUB, CT_TX_TAG,
+  channelAcceptSeq, channelByTag, channelJoin, channelKeyPtr, channelNextSeq, channelTags, channelUsed, CHANNELS_MAX,
+  contactAcceptMsgId, contactAt, contactById, contactByKey, contactByRxTag, contactCount, contactNextMsgId,
+  contactSeenMsgId, contactSlotForNew, contactStore, contactTags, contactTouch, contactTxDirection, contactUsed,
+  contactsReset,
+} from "./contacts";
+import {
+  dedupCopies, dedupCopyTag, dedupInsert, dedupLookup, dedupMarkRelayed, dedupNoteCopy, dedupPrevHop, dedupRelayed,
+  dedupReset,
+} from "./dedup";
+import { DUTY_NO_LIMIT, dutyRecord, dutyReset, dutyWaitMs } from "./dutycycle";
+import { app_event, clock_now_ms, radio_transmit, random_fill, storage_get, storage_put } from "./env";
+import {
+  DROP_AUTH_FAILED, DROP_BAD_CONTENT, DROP_BAD_KEY, DROP_NONE, DROP_REPLAY, FRAME_ID_BYTES, FRAME_MAX_BYTES, HOP_LIMIT_MAX, OFF_DEST, OFF_NONCE, TYPE_ACK,
+  TYPE_ANNOUNCE, TYPE_CHANNEL, TYPE_DIRECT, frameCheck, frameHopLimit, frameHopsLeft, frameNextHop, framePrevHop,
+  frameSetRelayFields, frameType,
+} from "./frame";
+import {
+  CHANNEL_NAME_MAX_BYTES, EPOCH_MS, IDENTITY_BYTES, ID_ED25519_PUB, ID_X25519_PUB, MESH_NAME_MAX_BYTES,
+  PASSPHRASE_MAX_BYTES, channelKey, identityFromSeed, meshKey, prekeyPublic, pseudonym,
+} from "./keys";
+import { ROUTE_MAX_FAILURES, routeConfirm, routeFail, routeForget, routeLearn, routeLookup, routeNextHop, routeReset } from "./routes";
+import {
+  ACK_MSG_ID, ACK_RANDOM_BYTES, ANNOUNCE_RANDOM_BYTES, AN_ED25519_PUB, AN_NAME, AN_NAME_LEN, AN_PREKEY_EPOCH,
+  AN_PREKEY_PUB, AN_UNIX_S, AN_X25519_PUB, CHANNEL_RANDOM_BYTES, CH_SENDER_ID, CH_SEQ, CH_TEXT, CH_TEXT_LEN,
+  CH_TEXT_MAX_BYTES, CH_UNIX_S, DIRECT_RANDOM_BYTES, DM_MSG_ID, DM_TEXT, DM_TEXT_LEN, DM_TEXT_MAX_BYTES, DM_UNIX_S,
+  openAck, openAnnounce, openChannel, openDirect, sealAck, sealAnnounce, sealChannel, sealDirect,
+} from "./seal";
+import {
+  C_ACKS_RECEIVED, C_ACKS_SENT, C_ANNOUNCES_SENT, C_CONTACTS, C_DELIVERED_CHANNEL, C_DELIVERED_DIRECT,
+  C_DIRECT_FAILED, C_DIRECT_RETRIES, C_DUPLICATE, C_DUTY_DEFERRALS, C_FLOOD_SENT, C_HOP_RETRIES, C_HOPS_EXHAUSTED,
+  C_QUEUE_DROPS, C_RELAYED, C_RELAY_CANCELLED, C_ROUTES_LEARNED, C_ROUTE_REPAIRS, C_RX_FRAMES, C_TX_AIRTIME_MS,
+  C_TX_FRAMES, C_UNICAST_SENT, C_UNKNOWN_SENDER, count, countAdd, countersReset, setCounter,
+} from "./stats";
+import {
+  TX_PRIO_ACK, TX_PRIO_ANNOUNCE, TX_PRIO_CHANNEL, TX_PRIO_DIRECT, TX_PRIO_FLOOD_RELAY, contentionDelayMs,
+  txCopyFrame, txEnqueue, txNextDue, txNextWakeMs, txNoteDuplicateHeard, txPriority, txRemove, txReset, TX_NEVER,
+} from "./txqueue";
+
+// ---------------------------------------------------------------------------
+// Tunables (starting values; the simulator is where they get measured)
+
+/** Relay copies heard before our own queued flood relay is cancelled. */
+export const RELAY_CANCEL_COPIES: i32 = 2;
+/** Contention slot in LoRa symbols: about one CAD plus turnaround (Meshtastic's LongFast slot is ~28 ms = 3.4 symbols). */
+const CONTENTION_SLOT_SYMBOLS: i64 = 3;
+/** A unicast relay waits 0..UNICAST_JITTER_SLOTS slots (no contention needed: one node is asked). */
+const UNICAST_JITTER_SLOTS: i32 = 2;
+/** Hop retries after a missed implicit ACK before the route is dropped and the frame flooded. */
+export const HOP_RETRIES: i32 = 1;
+/** End-to-end attempts of a direct message (the last one floods). */
+export const DIRECT_ATTEMPTS: i32 = 3;
+/** Announce period: every 3 hours (plus up to 1/8 jitter), and soon after boot and prekey rotation. */
+const ANNOUNCE_PERIOD_MS: i64 = 3 * 3600 * 1000;
+const ANNOUNCE_BOOT_DELAY_MAX_MS: i64 = 30 * 1000;
+/** A prekey lives 24 epochs (one day); the previous one is kept for one more day, then wiped (forward secrecy). */
+const PREKEY_LIFETIME_EPOCHS: u32 = 24;
+/** If the host never reports the end of a transmission, the radio is considered free again after this. */
+const TX_WATCHDOG_EXTRA_MS: i64 = 2000;
+/** Slack on an implicit-ACK wait for host scheduling and clock granularity. */
+const ECHO_MARGIN_MS: i64 = 200;
+/** Frames that hosts can hand in (also the I/O buffer's frame area). */
+export const IO_BUFFER_BYTES: i32 = 512;
+
+// ---------------------------------------------------------------------------
+// Static memory
+
+export const IO_BUFFER: usize = memory.data(IO_BUFFER_BYTES, 16);
+const IDENTITY: usize = memory.data(IDENTITY_BYTES, 8);
+const SEED: usize = memory.data(32, 8);
+const MESH_KEY: usize = memory.data(32, 8);
+const NAME: usize = memory.data(16, 8);
+/** Prekeys: current secret 32, current public 32, previous secret 32, current epoch u32, previous valid u32. */
+const PREKEYS: usize = memory.data(104, 8);
+const PK_CUR_SECRET: usize = 0;
+const PK_CUR_PUB: usize = 32;
+const PK_PREV_SECRET: usize = 64;
+const PK_EPOCH: usize = 96;
+const PK_HAS_PREV: usize = 100;
+const RX: usize = memory.data(256, 8);         // received frame
+const TX: usize = memory.data(256, 8);         // frame being built or sent
+const PLAIN: usize = memory.data(256, 8);      // opened body
+const RAND: usize = memory.data(64, 8);        // random bytes for a seal
+const ID8: usize = memory.data(8, 8);
+const TAG8: usize = memory.data(8, 8);
+const EVENT: usize = memory.data(256, 8);
+const KEYNAME: usize = memory.data<u8>([0x69, 0x64, 0x2e, 0x73, 0x65, 0x65, 0x64]); // "id.seed"
+const KEYNAME_LEN: i32 = 7;
+const PKNAME: usize = memory.data<u8>([0x70, 0x72, 0x65, 0x6b, 0x65, 0x79, 0x73]); // "prekeys"
+const PKNAME_LEN: i32 = 7;
+
+// Pending direct messages: retried end to end until ACKed.
+const PENDING_MAX: i32 = 8;
+const PENDING_BYTES: i32 = 320;
+const P_REF: usize = 0;        // u32 app reference
+const P_CONTACT: usize = 4;    // i32 contact slot
+const P_MSG_ID: usize = 8;     // u32
+const P_ATTEMPTS: usize = 12;  // u8
+const P_USED: usize = 13;      // u8
+const P_TEXT_LEN: usize = 14;  // u8
+const P_TEXT: usize = 16;      // 156 bytes
+const P_DEADLINE: usize = 176; // i64
+const P_ACKS: usize = 184;     // DIRECT_ATTEMPTS x (frame id 8 + K_ack 32) = 120 -> 304
+const PENDING: usize = memory.data(PENDING_MAX * PENDING_BYTES, 8);
+
+// Unicast hops waiting for their implicit acknowledgement.
+const ECHO_MAX: i32 = 8;
+const ECHO_BYTES: i32 = 288;
+const E_ID: usize = 0;          // u64 frame id
+const E_NEXT: usize = 8;        // u32 next hop asked
+const E_TRIES: usize = 12;      // u8 retries so far
+const E_USED: usize = 13;       // u8
+const E_LEN: usize = 14;        // u16
+const E_DEADLINE: usize = 16;   // i64
+const E_PRIO: usize = 24;       // i32
+const E_FRAME: usize = 32;      // 256
+const ECHOES: usize = memory.data(ECHO_MAX * ECHO_BYTES, 8);
+
+// Scalars
+let initialised = false;
+let relayEnabled = true;
+let hopLimit: i32 = 3;
+let sf: i32 = 11;
+let bwHz: i32 = 250000;
+let cr: i32 = 1;
+let preambleSymbols: i32 = 16;
+let dutyBudgetMs: i64 = DUTY_NO_LIMIT;
+let nameLen: i32 = 0;
+let nowMs: i64 = 0;
+let epoch: u32 = 0;
+let myPseudonym: u32 = 0;
+let myPrevPseudonym: u32 = 0;
+let radioBusy = false;
+let radioFreeAtMs: i64 = 0;
+let nextAnnounceMs: i64 = 0;
+
+// ---------------------------------------------------------------------------
+// Small helpers
+
+function readClock(): void {
+  const t = clock_now_ms();
+  // Non-trapping conversion (NaN -> 0); the clock never runs backwards here.
+  let ms = <i64>t;
+  if (!(t > 0)) ms = 0;
+  if (ms > nowMs) nowMs = ms;
+}
+
+function randomByte(): i32 {
+  random_fill(RAND, 1);
+  return <i32>load<u8>(RAND);
+}
+
+function frameAirtimeMs(len: i32): i64 {
+  const ms = airtimeMs(len, sf, bwHz, cr, preambleSymbols);
+  return ms < 1 ? 1 : <i64>ms;
+}
+
+function slotMs(): i32 {
+  const us = symbolTimeUs(sf, bwHz) * CONTENTION_SLOT_SYMBOLS;
+  const ms = <i32>(us / 1000);
+  return ms < 1 ? 1 : ms;
+}
+
+function isMe(hop: u32): bool {
+  return hop != 0 && (hop == myPseudonym || hop == myPrevPseudonym);
+}
+
+function emit(len: i32): void { app_event(EVENT, len); }
+
+function emitDelivery(ref: u32, state: u8, attempts: u8): void {
+  store<u8>(EVENT, 0x83);
+  store<u32>(EVENT + 1, ref);
+  store<u8>(EVENT + 5, state);
+  store<u8>(EVENT + 6, attempts);
+  emit(7);
+}
+
+function emitIdentity(): void {
+  store<u8>(EVENT, 0x80);
+  memory.copy(EVENT + 1, IDENTITY + ID_ED25519_PUB, 8);
+  memory.copy(EVENT + 9, IDENTITY + ID_ED25519_PUB, 32);
+  memory.copy(EVENT + 41, IDENTITY + ID_X25519_PUB, 32);
+  emit(73);
+}
+
+function emitContact(i: i32): void {
+  const c = contactAt(i);
+  store<u8>(EVENT, 0x84);
+  memory.copy(EVENT + 1, c + CT_ED_PUB, 8);
+  memory.copy(EVENT + 9, c + CT_ED_PUB, 32);
+  const n = <i32>load<u8>(c + CT_NAME_LEN);
+  store<u8>(EVENT + 41, <u8>n);
+  memory.copy(EVENT + 42, c + CT_NAME, n);
+  emit(42 + n);
+}
+
+/** Queues the frame in TX (len bytes); counts a drop when the queue refuses it. */
+function enqueue(len: i32, priority: i32, delayMs: i64): bool {
+  memory.copy(ID8, TX + OFF_NONCE, FRAME_ID_BYTES);
+  if (txEnqueue(TX, len, priority, nowMs + delayMs, ID8) < 0) {
+    count(C_QUEUE_DROPS);
+    return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Epochs, pseudonyms and prekeys
+
+function savePrekeys(): void {
+  storage_put(PKNAME, PKNAME_LEN, PREKEYS, 104);
+}
+
+function newPrekey(): void {
+  if (load<u32>(PREKEYS + PK_EPOCH) != 0 || load<u64>(PREKEYS + PK_CUR_PUB) != 0) {
+    memory.copy(PREKEYS + PK_PREV_SECRET, PREKEYS + PK_CUR_SECRET, 32);
+    store<u32>(PREKEYS + PK_HAS_PREV, 1);
+  }
+  random_fill(PREKEYS + PK_CUR_SECRET, 32);
+  prekeyPublic(PREKEYS + PK_CUR_PUB, PREKEYS + PK_CUR_SECRET);
+  store<u32>(PREKEYS + PK_EPOCH, epoch);
+  savePrekeys();
+}
+
+function updateEpoch(): void {
+  const e = <u32>(nowMs / EPOCH_MS);
+  if (e == epoch && myPseudonym != 0) return;
+  epoch = e;
+  myPseudonym = pseudonym(IDENTITY, e);
+  myPrevPseudonym = pseudonym(IDENTITY, e - 1);
+  for (let i = 0; i < CONTACTS_MAX; i++) if (contactUsed(i)) contactTags(i, IDENTITY, e, false);
+  for (let i = 0; i < CHANNELS_MAX; i++) if (channelUsed(i)) channelTags(i, e, false);
+  const made = load<u32>(PREKEYS + PK_EPOCH);
+  if (e - made >= PREKEY_LIFETIME_EPOCHS * 2 && load<u32>(PREKEYS + PK_HAS_PREV) != 0) {
+    // The previous prekey outlived its grace period: forget it for good.
+    wipe(PREKEYS + PK_PREV_SECRET, 32);
+    store<u32>(PREKEYS + PK_HAS_PREV, 0);
+    savePrekeys();
+  }
+  if (e - made >= PREKEY_LIFETIME_EPOCHS || e < made) {
+    newPrekey();
+    nextAnnounceMs = nowMs + 1000 + <i64>(randomByte() * 100);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Init
+
+/**
+ * Config v1 (host-tools/node/protocol.ts encodeConfig): version, sf, cr, hop
+ * limit, bw u32, preamble u16, duty permille u16, relay u8, mesh name length,
+ * node name length, pad, mesh name, node name.
+ */
+export function nodeInit(cfg: usize, len: i32): i32 {
+  if (len < 16 || load<u8>(cfg) != 1) return ERR_LENGTH;
+  const meshLen = <i32>load<u8>(cfg + 13);
+  const nLen = <i32>load<u8>(cfg + 14);
+  if (meshLen > MESH_NAME_MAX_BYTES || nLen > 15 || 16 + meshLen + nLen > len) return ERR_LENGTH;
+  const s = <i32>load<u8>(cfg + 1);
+  const c = <i32>load<u8>(cfg + 2);
+  const h = <i32>load<u8>(cfg + 3);
+  const bw = load<u32>(cfg + 4);
+  const pre = <i32>load<u16>(cfg + 8);
+  const permille = <i32>load<u16>(cfg + 10);
+  if (s < 7 || s > 12 || c < 1 || c > 4 || h < 1 || h > HOP_LIMIT_MAX || pre < 6) return ERR_INVALID;
+  if (bw != 125000 && bw != 250000 && bw != 500000) return ERR_INVALID;
+  if (permille > 1000) return ERR_INVALID;
+  sf = s; cr = c; hopLimit = h; bwHz = <i32>bw; preambleSymbols = pre;
+  dutyBudgetMs = permille == 0 || permille == 1000 ? DUTY_NO_LIMIT : <i64>permille * 3600;
+  relayEnabled = load<u8>(cfg + 12) != 0;
+  nameLen = nLen;
+  memory.fill(NAME, 0, 16);
+  memory.copy(NAME, cfg + 16 + meshLen, nLen);
+  if (meshKey(MESH_KEY, cfg + 16, meshLen) != OK) return ERR_LENGTH;
+
+  countersReset();
+  contactsReset();
+  routeReset();
+  txReset();
+  dutyReset();
+  memory.fill(PENDING, 0, PENDING_MAX * PENDING_BYTES);
+  memory.fill(ECHOES, 0, ECHO_MAX * ECHO_BYTES);
+  random_fill(RAND, 8);
+  dedupReset(load<u64>(RAND));
+  radioBusy = false;
+  nowMs = 0;
+  readClock();
+
+  // Identity: the seed survives reboots; a new node makes one.
+  if (storage_get(KEYNAME, KEYNAME_LEN, SEED, 32) != 32) {
+    random_fill(SEED, 32);
+    storage_put(KEYNAME, KEYNAME_LEN, SEED, 32);
+  }
+  identityFromSeed(IDENTITY, SEED);
+  wipe(SEED, 32);
+  // Prekeys survive reboots too (a contact may hold our current one).
+  if (storage_get(PKNAME, PKNAME_LEN, PREKEYS, 104) != 104) {
+    memory.fill(PREKEYS, 0, 104);
+    epoch = <u32>(nowMs / EPOCH_MS);
+    newPrekey();
+  }
+  epoch = 0;
+  myPseudonym = 0;
+  updateEpoch();
+  nextAnnounceMs = nowMs + 1000 + (<i64>randomByte() * ANNOUNCE_BOOT_DELAY_MAX_MS) / 256;
+  initialised = true;
+  emitIdentity();
+  return OK;
+}
+
+// ---------------------------------------------------------------------------
+// Sending
+
+function queueAnnounce(): void {
+  random_fill(RAND, ANNOUNCE_RANDOM_BYTES);
+  const n = sealAnnounce(TX, hopLimit, MESH_KEY, IDENTITY, PREKEYS + PK_CUR_PUB, load<u32>(PREKEYS + PK_EPOCH),
+    <u32>(nowMs / 1000), NAME, nameLen, RAND);
+  if (n <= 0) return;
+  if (enqueue(n, TX_PRIO_ANNOUNCE, 0)) {
+    noteOwnFrame();
+    count(C_ANNOUNCES_SENT);
+  }
+}
+
+/** Our own frames go into the history so copies relayed back are not relayed again. */
+function noteOwnFrame(): void {
+  memory.copy(ID8, TX + OFF_NONCE, 8);
+  memory.copy(TAG8, TX + OFF_DEST, 8);
+  const slot = dedupInsert(ID8, 0, TAG8, nowMs);
+  if (slot >= 0) dedupMarkRelayed(slot);
+}
+
+/** Seals attempt number `attempt` of pending message p into TX and queues it. */
+function sendAttempt(p: usize): void {
+  const ci = load<i32>(p + P_CONTACT);
+  if (!contactUsed(ci)) { failPending(p); return; }
+  const c = contactAt(ci);
+  const attempt = <i32>load<u8>(p + P_ATTEMPTS);
+  const ackSlot = p + P_ACKS + <usize>((attempt % DIRECT_ATTEMPTS) * 40);
+  random_fill(RAND, DIRECT_RANDOM_BYTES);
+  const n = sealDirect(TX, hopLimit, c + CT_PAIR_KEY, contactTxDirection(ci, IDENTITY), epoch, c + CT_PREKEY_PUB,
+    load<u32>(p + P_MSG_ID), <u32>(nowMs / 1000), p + P_TEXT, <i32>load<u8>(p + P_TEXT_LEN), RAND, ackSlot + 8);
+  if (n <= 0) { failPending(p); return; }
+  memory.copy(ackSlot, TX + OFF_NONCE, 8);
+  store<u8>(p + P_ATTEMPTS, <u8>(attempt + 1));
+  // The last attempt floods: whatever route we had did not work.
+  let next: u32 = 0;
+  if (attempt + 1 < DIRECT_ATTEMPTS) {
+    const r = routeLookup(c + CT_TX_TAG, nowMs);
+    if (r >= 0) next = routeNextHop(r);
+  } else {
+    routeForget(c + CT_TX_TAG, nowMs);
+  }
+  frameSetRelayFields(TX, hopLimit, next, 0);
+  if (!enqueue(n, TX_PRIO_DIRECT, 0)) { failPending(p); return; }
+  noteOwnFrame();
+  // End-to-end timeout: a round trip over the hop limit, each hop a full frame plus the longest contention wait, doubled per attempt.
+  const hopMs = frameAirtimeMs(FRAME_MAX_BYTES) + <i64>slotMs() * 48;
+  store<i64>(p + P_DEADLINE, nowMs + hopMs * <i64>(2 * hopLimit + 2) * <i64>(attempt + 1));
+  if (attempt > 0) count(C_DIRECT_RETRIES);
+}
+
+function failPending(p: usize): void {
+  count(C_DIRECT_FAILED);
+  emitDelivery(load<u32>(p + P_REF), 3, load<u8>(p + P_ATTEMPTS));
+  wipe(p, PENDING_BYTES);
+}
+
+// ---------------------------------------------------------------------------
+// Commands from the app
+
+const CMD_ANNOUNCE: i32 = 0x01;
+const CMD_JOIN_CHANNEL: i32 = 0x02;
+const CMD_SEND_CHANNEL: i32 = 0x03;
+const CMD_SEND_DIRECT: i32 = 0x04;
+/** Command status: no such contact / channel, or no room for another pending message. */
+export const ERR_UNKNOWN: i32 = -6;
+export const ERR_BUSY: i32 = -7;
+
+export function nodeCommand(cmd: usize, len: i32): i32 {
+  if (!initialised) return ERR_STATE;
+  if (len < 1) return ERR_LENGTH;
+  readClock();
+  updateEpoch();
+  const op = <i32>load<u8>(cmd);
+  if (op == CMD_ANNOUNCE) {
+    queueAnnounce();
+    nextAnnounceMs = nowMs + ANNOUNCE_PERIOD_MS;
+    return OK;
+  }
+  if (op == CMD_JOIN_CHANNEL) {
+    if (len < 4) return ERR_LENGTH;
+    const slot = <i32>load<u8>(cmd + 1);
+    const nLen = <i32>load<u8>(cmd + 2);
+    if (4 + nLen > len) return ERR_LENGTH;
+    const pLen = <i32>load<u8>(cmd + 3 + nLen);
+    if (4 + nLen + pLen != len) return ERR_LENGTH;
+    if (slot >= CHANNELS_MAX) return ERR_INVALID;
+    if (nLen > CHANNEL_NAME_MAX_BYTES || pLen > PASSPHRASE_MAX_BYTES) return ERR_LENGTH;
+    if (channelKey(PLAIN, cmd + 3, nLen, cmd + 4 + nLen, pLen) != OK) return ERR_LENGTH;
+    channelJoin(slot, PLAIN, epoch);
+    wipe(PLAIN, 32);
+    return OK;
+  }
+  if (op == CMD_SEND_CHANNEL) {
+    if (len < 7) return ERR_LENGTH;
+    const slot = <i32>load<u8>(cmd + 1);
+    const tLen = <i32>load<u8>(cmd + 6);
+    if (7 + tLen != len) return ERR_LENGTH;
+    if (tLen > CH_TEXT_MAX_BYTES) return ERR_LENGTH;
+    if (!channelUsed(slot)) return ERR_UNKNOWN;
+    random_fill(RAND, CHANNEL_RANDOM_BYTES);
+    const n = sealChannel(TX, hopLimit, channelKeyPtr(slot), epoch, IDENTITY + ID_ED25519_PUB, channelNextSeq(slot),
+      <u32>(nowMs / 1000), cmd + 7, tLen, RAND);
+    if (n <= 0) return n;
+    if (!enqueue(n, TX_PRIO_CHANNEL, 0)) return ERR_BUSY;
+    noteOwnFrame();
+    emitDelivery(load<u32>(cmd + 2), 1, 1);
+    return OK;
+  }
+  if (op == CMD_SEND_DIRECT) {
+    if (len < 14) return ERR_LENGTH;
+    const tLen = <i32>load<u8>(cmd + 13);
+    if (14 + tLen != len) return ERR_LENGTH;
+    if (tLen > DM_TEXT_MAX_BYTES) return ERR_LENGTH;
+    const ci = contactById(cmd + 1);
+    if (ci < 0) return ERR_UNKNOWN;
+    let p: usize = 0;
+    for (let i = 0; i < PENDING_MAX; i++) {
+      const q = PENDING + <usize>(i * PENDING_BYTES);
+      if (load<u8>(q + P_USED) == 0) { p = q; break; }
+    }
+    if (p == 0) return ERR_BUSY;
+    memory.fill(p, 0, PENDING_BYTES);
+    store<u8>(p + P_USED, 1);
+    store<u32>(p + P_REF, load<u32>(cmd + 9));
+    store<i32>(p + P_CONTACT, ci);
+    store<u32>(p + P_MSG_ID, contactNextMsgId(ci));
+    store<u8>(p + P_TEXT_LEN, <u8>tLen);
+    memory.copy(p + P_TEXT, cmd + 14, tLen);
+    sendAttempt(p);
+    if (load<u8>(p + P_USED) == 0) return ERR_BUSY;
+    emitDelivery(load<u32>(p + P_REF), 1, 1);
+    return OK;
+  }
+  return ERR_INVALID;
+}
+
+// ---------------------------------------------------------------------------
+// Receiving
+
+/** Handles a frame of `len` bytes at `ptr` heard with rssi/snr; returns 0 or the drop reason. */
+export function nodeReceive(ptr: usize, len: i32, rssiDbm: i32, snrDbX4: i32): i32 {
+  if (!initialised) return ERR_STATE;
+  count(C_RX_FRAMES);
+  const reason = frameCheck(ptr, len);
+  if (reason != DROP_NONE) { count(reason); return reason; }
+  memory.copy(RX, ptr, len);
+  readClock();
+  updateEpoch();
+
+  const prevHop = framePrevHop(RX);
+  const nextHop = frameNextHop(RX);
+  memory.copy(ID8, RX + OFF_NONCE, 8);
+  memory.copy(TAG8, RX + OFF_DEST, 8);
+  noteEcho(prevHop);
+  if (txNoteDuplicateHeard(ID8, RELAY_CANCEL_COPIES)) count(C_RELAY_CANCELLED);
+
+  let slot = dedupLookup(ID8, nowMs);
+  const seen = slot >= 0;
+  if (seen) {
+    dedupNoteCopy(slot);
+    // A copy addressed to us that we have not passed on yet still gets relayed
+    // (the sender did not hear us); anything else is a duplicate.
+    if (!(isMe(nextHop) && !dedupRelayed(slot)) && !(nextHop == 0 && !dedupRelayed(slot) && dedupCopies(slot) <= 2)) {
+      count(C_DUPLICATE);
+      return DROP_NONE;
+    }
+  } else {
+    slot = dedupInsert(ID8, prevHop, TAG8, nowMs);
+  }
+
+  const type = frameType(RX);
+  let consumed = false;
+  if (!seen) {
+    if (type == TYPE_ANNOUNCE) handleAnnounce(len);
+    else if (type == TYPE_CHANNEL) handleChannel(len);
+    else if (type == TYPE_DIRECT) consumed = handleDirect(len, prevHop);
+    else if (type == TYPE_ACK) consumed = handleAck(len, prevHop, nextHop);
+  }
+  if (consumed) {
+    if (slot >= 0) dedupMarkRelayed(slot); // handled here: never relayed, whatever copies follow
+  } else {
+    relay(len, slot, nextHop, snrDbX4 >> 2);
+  }
+  return DROP_NONE;
+}
+
+function handleAnnounce(len: i32): void {
+  const r = openAnnounce(RX, len, MESH_KEY, PLAIN);
+  if (r != DROP_NONE) { count(r); return; }
+  // Our own announce coming back.
+  if (load<u64>(PLAIN + AN_ED25519_PUB) == load<u64>(IDENTITY + ID_ED25519_PUB)) return;
+  let ci = contactByKey(PLAIN + AN_ED25519_PUB);
+  if (ci >= 0) {
+    const c = contactAt(ci);
+    if (load<u32>(PLAIN + AN_UNIX_S) <= load<u32>(c + CT_ANNOUNCE_S) && load<u64>(PLAIN + AN_PREKEY_PUB) == load<u64>(c + CT_PREKEY_PUB)) {
+      contactTouch(ci, nowMs);
+      return; // nothing new (an older or repeated announce)
+    }
+    if (load<u32>(PLAIN + AN_UNIX_S) < load<u32>(c + CT_ANNOUNCE_S)) { count(DROP_REPLAY); return; } // replayed old announce
+  } else {
+    ci = contactSlotForNew();
+  }
+  if (!contactStore(ci, PLAIN, IDENTITY, nowMs, epoch, AN_ED25519_PUB, AN_X25519_PUB, AN_PREKEY_PUB, AN_PREKEY_EPOCH,
+    AN_UNIX_S, AN_NAME_LEN, AN_NAME)) { count(DROP_BAD_KEY); return; }
+  setCounter(C_CONTACTS, contactCount());
+  emitContact(ci);
+}
+
+function handleChannel(len: i32): void {
+  const slot = channelByTag(TAG8);
+  if (slot < 0) return; // not one of our channels: relay only
+  const r = openChannel(RX, len, channelKeyPtr(slot), PLAIN);
+  if (r != DROP_NONE) { count(r); return; }
+  if (load<u64>(PLAIN + CH_SENDER_ID) == load<u64>(IDENTITY + ID_ED25519_PUB)) return;
+  if (!channelAcceptSeq(slot, PLAIN + CH_SENDER_ID, load<u32>(PLAIN + CH_SEQ), nowMs)) { count(DROP_REPLAY); return; }
+  const tLen = <i32>load<u8>(PLAIN + CH_TEXT_LEN);
+  store<u8>(EVENT, 0x81);
+  store<u8>(EVENT + 1, <u8>slot);
+  memory.copy(EVENT + 2, PLAIN + CH_SENDER_ID, 8);
+  store<u32>(EVENT + 10, load<u32>(PLAIN + CH_SEQ));
+  store<u32>(EVENT + 14, load<u32>(PLAIN + CH_UNIX_S));
+  store<u8>(EVENT + 18, <u8>tLen);
+  memory.copy(EVENT + 19, PLAIN + CH_TEXT, tLen);
+  emit(19 + tLen);
+  count(C_DELIVERED_CHANNEL);
+}
+
+/** Returns true when the frame was ours (it is then not relayed). */
+function handleDirect(len: i32, prevHop: u32): bool {
+  const ci = contactByRxTag(TAG8);
+  if (ci < 0) return false;
+  const c = contactAt(ci);
+  const ackKey = EVENT + 128; // scratch for K_ack; overwritten by the event below only after use
+  let r = openDirect(RX, len, c + CT_PAIR_KEY, PREKEYS + PK_CUR_SECRET, PLAIN, ackKey);
+  if (r == DROP_AUTH_FAILED && load<u32>(PREKEYS + PK_HAS_PREV) != 0) {
+    r = openDirect(RX, len, c + CT_PAIR_KEY, PREKEYS + PK_PREV_SECRET, PLAIN, ackKey);
+  }
+  // A tag that matched but a frame that does not open: a tag collision or a forgery; pass it on.
+  if (r != DROP_NONE) { count(r); return r != DROP_AUTH_FAILED; }
+  contactTouch(ci, nowMs);
+  const msgId = load<u32>(PLAIN + DM_MSG_ID);
+  const repeat = contactSeenMsgId(ci, msgId);
+  if (!repeat && !contactAcceptMsgId(ci, msgId)) { count(DROP_REPLAY); wipe(ackKey, 32); return true; }
+  // Acknowledge (again, for a resent message whose ACK was lost), towards the hop it came from.
+  random_fill(RAND, ACK_RANDOM_BYTES);
+  const n = sealAck(TX, hopLimit, ackKey, RX + OFF_NONCE, msgId, RAND);
+  wipe(ackKey, 32);
+  if (n > 0) {
+    frameSetRelayFields(TX, hopLimit, prevHop, 0);
+    if (enqueue(n, TX_PRIO_ACK, <i64>(randomByte() % UNICAST_JITTER_SLOTS) * slotMs())) {
+      noteOwnFrame();
+      count(C_ACKS_SENT);
+    }
+  }
+  // The reverse direction: replies to this contact go through the same neighbour.
+  if (prevHop != 0 && routeLearn(c + CT_TX_TAG, prevHop, nowMs) >= 0) count(C_ROUTES_LEARNED);
+  if (repeat) { count(C_DUPLICATE); return true; }
+  const tLen = <i32>load<u8>(PLAIN + DM_TEXT_LEN);
+  store<u8>(EVENT, 0x82);
+  memory.copy(EVENT + 1, c + CT_ED_PUB, 8);
+  store<u32>(EVENT + 9, msgId);
+  store<u32>(EVENT + 13, load<u32>(PLAIN + DM_UNIX_S));
+  store<u8>(EVENT + 17, <u8>tLen);
+  memory.copy(EVENT + 18, PLAIN + DM_TEXT, tLen);
+  emit(18 + tLen);
+  count(C_DELIVERED_DIRECT);
+  return true;
+}
+
+/** An ACK: ours (a pending message is delivered) or one to route back and learn from. */
+function handleAck(len: i32, prevHop: u32, nextHop: u32): bool {
+  // Is it the ACK of one of our attempts?
+  for (let i = 0; i < PENDING_MAX; i++) {
+    const p = PENDING + <usize>(i * PENDING_BYTES);
+    if (load<u8>(p + P_USED) == 0) continue;
+    for (let a = 0; a < DIRECT_ATTEMPTS; a++) {
+      const slot = p + P_ACKS + <usize>(a * 40);
+      if (load<u64>(slot) != load<u64>(TAG8)) continue;
+      const r = openAck(RX, len, slot + 8, PLAIN);
+      if (r != DROP_NONE) { count(r); return true; }
+      if (load<u32>(PLAIN + ACK_MSG_ID) != load<u32>(p + P_MSG_ID)) { count(DROP_BAD_CONTENT); return true; }
+      count(C_ACKS_RECEIVED);
+      const ci = load<i32>(p + P_CONTACT);
+      if (contactUsed(ci) && prevHop != 0 && routeLearn(contactAt(ci) + CT_TX_TAG, prevHop, nowMs) >= 0) count(C_ROUTES_LEARNED);
+      emitDelivery(load<u32>(p + P_REF), 2, load<u8>(p + P_ATTEMPTS));
+      wipe(p, PENDING_BYTES);
+      return true;
+    }
+  }
+  // Someone else's ACK: if we carried the DIRECT frame it acknowledges, the
+  // neighbour the ACK came from is our next hop towards that DIRECT's destination.
+  if (nextHop == 0 || isMe(nextHop)) {
+    const d = dedupLookup(TAG8, nowMs);
+    if (d >= 0 && dedupRelayed(d) && prevHop != 0) {
+      dedupCopyTag(d, ID8);
+      if (routeLearn(ID8, prevHop, nowMs) >= 0) count(C_ROUTES_LEARNED);
+      memory.copy(ID8, RX + OFF_NONCE, 8); // restore the ACK's own id
+    }
+  }
+  return false;
+}
+
+/** Relay decision for a frame that was not consumed here. */
+function relay(len: i32, slot: i32, nextHop: u32, snrDb: i32): void {
+  if (!relayEnabled || slot < 0 || dedupRelayed(slot)) return;
+  if (nextHop != 0 && !isMe(nextHop)) return; // unicast for another relay
+  const left = frameHopsLeft(RX);
+  if (left < 1) { count(C_HOPS_EXHAUSTED); return; }
+  memory.copy(TX, RX, len);
+  const type = frameType(TX);
+  let next: u32 = 0;
+  if (isMe(nextHop)) {
+    // Asked to forward: along a learned route, else flood from here.
+    if (type == TYPE_ACK) {
+      const d = dedupLookup(TAG8, nowMs);
+      if (d >= 0) {
+        next = dedupPrevHop(d);
+        if (next == 0) return; // we sent that DIRECT frame ourselves and are done with it
+      }
+    } else {
+      const r = routeLookup(TAG8, nowMs);
+      if (r >= 0) next = routeNextHop(r);
+    }
+  }
+  frameSetRelayFields(TX, left - 1, next, 0);
+  const prio = type == TYPE_ACK ? TX_PRIO_ACK : TX_PRIO_FLOOD_RELAY;
+  const delay: i64 = isMe(nextHop)
+    ? <i64>(randomByte() % (UNICAST_JITTER_SLOTS + 1)) * slotMs()
+    : <i64>contentionDelayMs(snrDb, slotMs(), randomByte());
+  if (enqueue(len, prio, delay)) {
+    dedupMarkRelayed(slot);
+    count(C_RELAYED);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Implicit acknowledgements of unicast hops
+
+/** A frame heard from `prevHop`: does it confirm one of our unicast hops? */
+function noteEcho(prevHop: u32): void {
+  const id = load<u64>(ID8);
+  const tag = load<u64>(TAG8);
+  for (let i = 0; i < ECHO_MAX; i++) {
+    const e = ECHOES + <usize>(i * ECHO_BYTES);
+    if (load<u8>(e + E_USED) == 0) continue;
+    // The next hop passed our frame on, or (last hop) the destination acknowledged it.
+    const relayed = load<u64>(e + E_ID) == id && load<u32>(e + E_NEXT) == prevHop;
+    const acked = frameType(RX) == TYPE_ACK && tag == load<u64>(e + E_ID);
+    if (relayed || acked) {
+      routeConfirm(e + E_FRAME + OFF_DEST, nowMs);
+      store<u8>(e + E_USED, 0);
+    }
+  }
+}
+
+/** Starts (or, for a resent frame, restarts) the wait for the next hop to pass our frame on. */
+function echoWait(len: i32, next: u32, prio: i32): void {
+  const id = load<u64>(TX + OFF_NONCE);
+  let e: usize = 0;
+  let soonest: usize = 0;
+  for (let i = 0; i < ECHO_MAX; i++) {
+    const q = ECHOES + <usize>(i * ECHO_BYTES);
+    if (load<u8>(q + E_USED) != 0 && load<u64>(q + E_ID) == id) { e = q; break; }
+  }
+  if (e == 0) {
+    for (let i = 0; i < ECHO_MAX; i++) {
+      const q = ECHOES + <usize>(i * ECHO_BYTES);
+      if (load<u8>(q + E_USED) == 0) { e = q; break; }
+      if (soonest == 0 || load<i64>(q + E_DEADLINE) < load<i64>(soonest + E_DEADLINE)) soonest = q;
+    }
+    if (e == 0) e = soonest; // full: the wait closest to its end gives way
+    store<u8>(e + E_TRIES, 0);
+  }
+  store<u64>(e + E_ID, id);
+  store<u32>(e + E_NEXT, next);
+  store<u8>(e + E_USED, 1);
+  store<u16>(e + E_LEN, <u16>len);
+  store<i32>(e + E_PRIO, prio);
+  memory.copy(e + E_FRAME, TX, len);
+  // The next hop needs our frame's airtime, at most UNICAST_JITTER_SLOTS slots, then its own airtime.
+  store<i64>(e + E_DEADLINE, nowMs + 2 * frameAirtimeMs(len) + <i64>(UNICAST_JITTER_SLOTS + 2) * slotMs() + ECHO_MARGIN_MS);
+}
+
+/** Unicast hops whose echo did not come: retry, then drop the route and flood (self-repair). */
+function echoTimeouts(): void {
+  for (let i = 0; i < ECHO_MAX; i++) {
+    const e = ECHOES + <usize>(i * ECHO_BYTES);
+    if (load<u8>(e + E_USED) == 0 || load<i64>(e + E_DEADLINE) > nowMs) continue;
+    const len = <i32>load<u16>(e + E_LEN);
+    memory.copy(TX, e + E_FRAME, len);
+    const tries = <i32>load<u8>(e + E_TRIES);
+    routeFail(TX + OFF_DEST, nowMs);
+    if (tries < HOP_RETRIES) {
+      count(C_HOP_RETRIES);
+      store<u8>(e + E_TRIES, <u8>(tries + 1));
+      store<i64>(e + E_DEADLINE, i64.MAX_VALUE); // restarted by echoWait when the retry goes out
+      if (!enqueue(len, load<i32>(e + E_PRIO), <i64>(randomByte() % (UNICAST_JITTER_SLOTS + 1)) * slotMs())) {
+        store<u8>(e + E_USED, 0);
+      }
+    } else {
+      store<u8>(e + E_USED, 0);
+      routeForget(TX + OFF_DEST, nowMs);
+      count(C_ROUTE_REPAIRS);
+      frameSetRelayFields(TX, frameHopsLeft(TX), 0, 0);
+      // Same frame id: neighbours that only overheard the unicast copy relay this flood copy.
+      enqueue(len, load<i32>(e + E_PRIO), 0);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Poll: timers and the radio
+
+export function nodeTxDone(): void {
+  radioBusy = false;
+}
+
+export function nodePoll(): i32 {
+  if (!initialised) return -1;
+  readClock();
+  updateEpoch();
+  if (radioBusy && nowMs >= radioFreeAtMs) radioBusy = false; // the host never said: assume done
+  if (nowMs >= nextAnnounceMs) {
+    queueAnnounce();
+    nextAnnounceMs = nowMs + ANNOUNCE_PERIOD_MS + (<i64>randomByte() * ANNOUNCE_PERIOD_MS) / 2048;
+  }
+  for (let i = 0; i < PENDING_MAX; i++) {
+    const p = PENDING + <usize>(i * PENDING_BYTES);
+    if (load<u8>(p + P_USED) == 0 || load<i64>(p + P_DEADLINE) > nowMs) continue;
+    if (<i32>load<u8>(p + P_ATTEMPTS) >= DIRECT_ATTEMPTS) failPending(p);
+    else sendAttempt(p);
+  }
+  echoTimeouts();
+  if (!radioBusy) transmitNext();
+  return nextWakeMs();
+}
+
+function transmitNext(): void {
+  const slot = txNextDue(nowMs);
+  if (slot < 0) return;
+  const len = txCopyFrame(slot, TX);
+  if (len <= 0) { txRemove(slot); return; }
+  const air = frameAirtimeMs(len);
+  const wait = dutyWaitMs(nowMs, air, dutyBudgetMs);
+  if (wait != 0) {
+    count(C_DUTY_DEFERRALS);
+    if (wait < 0) { txRemove(slot); count(C_QUEUE_DROPS); }
+    return; // stays queued; nextWakeMs accounts for the budget
+  }
+  const next = frameNextHop(TX);
+  frameSetRelayFields(TX, frameHopsLeft(TX), next, myPseudonym);
+  if (radio_transmit(TX, len) != 0) return; // radio busy: try again at the next poll
+  const prio = txPriority(slot);
+  txRemove(slot);
+  radioBusy = true;
+  radioFreeAtMs = nowMs + air + TX_WATCHDOG_EXTRA_MS;
+  dutyRecord(nowMs, air);
+  count(C_TX_FRAMES);
+  countAdd(C_TX_AIRTIME_MS, <i32>air);
+  if (next != 0) {
+    count(C_UNICAST_SENT);
+    // ACKs are best effort per hop (the sender's end-to-end retry covers a lost one).
+    if (frameType(TX) != TYPE_ACK) echoWait(len, next, prio);
+  } else {
+    count(C_FLOOD_SENT);
+  }
+}
+
+function nextWakeMs(): i32 {
+  let wake: i64 = nextAnnounceMs;
+  const q = txNextWakeMs();
+  if (q != TX_NEVER) {
+    let t = q;
+    if (t < nowMs) t = nowMs;
+    if (radioBusy) t = t > radioFreeAtMs ? t : radioFreeAtMs;
+    if (!radioBusy) {
+      // A due frame over the duty budget: wake when it fits.
+      const d = dutyWaitMs(nowMs, frameAirtimeMs(FRAME_MAX_BYTES), dutyBudgetMs);
+      if (d > 0 && t <= nowMs) t = nowMs + d;
+    }
+    if (t < wake) wake = t;
+  }
+  for (let i = 0; i < PENDING_MAX; i++) {
+    const p = PENDING + <usize>(i * PENDING_BYTES);
+    if (load<u8>(p + P_USED) != 0 && load<i64>(p + P_DEADLINE) < wake) wake = load<i64>(p + P_DEADLINE);
+  }
+  for (let i = 0; i < ECHO_MAX; i++) {
+    const e = ECHOES + <usize>(i * ECHO_BYTES);
+    if (load<u8>(e + E_USED) != 0 && load<i64>(e + E_DEADLINE) < wake) wake = load<i64>(e + E_DEADLINE);
+  }
+  const epochEnd = (<i64>epoch + 1) * EPOCH_MS;
+  if (epochEnd < wake) wake = epochEnd;
+  let d = wake - nowMs;
+  if (d < 0) d = 0;
+  if (d > 0x7fffffff) d = 0x7fffffff;
+  return <i32>d;
+}

@@ -1,0 +1,15 @@
+// Test entry: the transmit queue and contention rule as wasm exports, plus a scratch buffer the
+// tests write frames and ids into.
+export * from "../../../firmware/cores/node/txqueue";
+
+const SCRATCH: usize = memory.data(1024, 8);
+
+/** Address of a 1024-byte scratch buffer for test inputs and outputs. */
+export function scratchPtr(): usize {
+  return SCRATCH;
+}
+
+/** End of static data: everything the module reserves lies below it. */
+export function heapBase(): usize {
+  return __heap_base;
+}
