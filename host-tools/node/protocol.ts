@@ -22,6 +22,10 @@ export type NodeConfig = {
   meshName: string;
   /** Display name in announces (at most 15 bytes of UTF-8). */
   nodeName: string;
+  /** Relay copies heard that cancel a queued flood relay: 0 = the core's default, 255 = never cancel. */
+  relayCancelCopies?: number;
+  /** Contention delay ignores SNR (for measuring the SNR rule against a plain random one). */
+  uniformContention?: boolean;
 };
 
 /** Meshtastic's LongFast (lora-phy.md), 10 % duty cycle (EU868 g3), relaying on. */
@@ -48,7 +52,8 @@ export function encodeConfig(c: NodeConfig): Uint8Array {
   v.setUint32(4, c.bwHz, true);
   v.setUint16(8, c.preambleSymbols, true);
   v.setUint16(10, c.dutyCyclePermille, true);
-  out[12] = c.relay ? 1 : 0;
+  out[12] = (c.relay ? 1 : 0) | (c.uniformContention ? 2 : 0);
+  out[15] = c.relayCancelCopies ?? 0;
   out[13] = mesh.length;
   out[14] = name.length;
   out.set(mesh, 16);

@@ -3,9 +3,10 @@
 // Discrete events on a virtual clock. A frame takes its LoRa airtime
 // (Semtech AN1200.13) and reaches every live neighbour with a live link at the
 // end of it, with the link's RSSI/SNR. Radios are half-duplex (a node that is
-// transmitting hears nothing) but there are no collisions or losses unless a
-// test cuts a link or kills a node: routing is what is under test here, the
-// physical model belongs to the simulator (sim/).
+// transmitting hears nothing) and listen before talk (a node whose neighbour is
+// on air is refused: radio_transmit returns busy), but there are no collisions
+// or losses unless a test cuts a link or kills a node: routing is what is under
+// test here, the physical model belongs to the simulator (sim/).
 import { NodeHost, MemoryStore } from "../../host-tools/node/host.js";
 import { DEFAULT_CONFIG, type NodeConfig, type NodeEvent } from "../../host-tools/node/protocol.js";
 
@@ -114,6 +115,11 @@ export class IdealMedium {
 
   private transmit(from: number, frame: Uint8Array): boolean {
     if (!this.alive[from] || this.transmitting[from]) return false;
+    // Listen before talk: a neighbour on air makes the channel busy.
+    for (let other = 0; other < this.nodes.length; other++) {
+      const l = this.links.get(this.key(other, from));
+      if (this.transmitting[other] && l?.up && this.alive[other]) return false;
+    }
     const c = this.config;
     const airMs = loraAirtimeMs(frame.length, c.sf, c.bwHz, c.cr, c.preambleSymbols);
     const tx: Transmission = { from, frame: frame.slice(), startMs: this.nowMs, endMs: this.nowMs + airMs };

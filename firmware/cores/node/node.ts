@@ -64,10 +64,18 @@ import {
 // ---------------------------------------------------------------------------
 // Tunables (starting values; the simulator is where they get measured)
 
-/** Relay copies heard before our own queued flood relay is cancelled. */
-export const RELAY_CANCEL_COPIES: i32 = 2;
-/** Contention slot in LoRa symbols: about one CAD plus turnaround (Meshtastic's LongFast slot is ~28 ms = 3.4 symbols). */
+/** Relay copies heard before our own queued flood relay is cancelled (config byte 15 overrides; 255 = never cancel). */
+export const RELAY_CANCEL_COPIES_DEFAULT: i32 = 2;
+/** Shortest contention slot in LoRa symbols: about one CAD plus turnaround (Meshtastic's LongFast slot is ~28 ms = 3.4 symbols). */
 const CONTENTION_SLOT_SYMBOLS: i64 = 3;
+/**
+ * A flood relay's contention slot is 1/CONTENTION_SLOTS_PER_AIRTIME of the frame's own
+ * airtime, so one SNR band (8 slots in txqueue.ts) lasts one airtime: a receiver in a
+ * stronger band starts only after relays from every weaker band could have been heard
+ * in full, which is what lets it cancel. (With a slot of a few symbols, bands overlap
+ * within one airtime and nobody ever hears a copy before its own turn.)
+ */
+const CONTENTION_SLOTS_PER_AIRTIME: i64 = 8;
 /** A unicast relay waits 0..UNICAST_JITTER_SLOTS slots (no contention needed: one node is asked). */
 const UNICAST_JITTER_SLOTS: i32 = 2;
 /** Hop retries after a missed implicit ACK before the route is dropped and the frame flooded. */
@@ -143,6 +151,9 @@ const ECHOES: usize = memory.data(ECHO_MAX * ECHO_BYTES, 8);
 // Scalars
 let initialised = false;
 let relayEnabled = true;
+let relayCancelCopies: i32 = RELAY_CANCEL_COPIES_DEFAULT;
+/** Contention ignores SNR (every receiver waits a uniform random delay): for measurements only. */
+let uniformContention = false;
 let hopLimit: i32 = 3;
 let sf: i32 = 11;
 let bwHz: i32 = 250000;
@@ -156,6 +167,10 @@ let myPseudonym: u32 = 0;
 let myPrevPseudonym: u32 = 0;
 let radioBusy = false;
 let radioFreeAtMs: i64 = 0;
+/** After the radio refused a frame (channel busy: listen-before-talk), no new attempt before this. */
+let radioRetryAtMs: i64 = 0;
+/** Listen-before-talk backoff: 1..LBT_BACKOFF_SLOTS slots of a few symbols each. */
+const LBT_BACKOFF_SLOTS: i32 = 16;
 let nextAnnounceMs: i64 = 0;
 
 // ---------------------------------------------------------------------------
@@ -183,6 +198,13 @@ function slotMs(): i32 {
   const us = symbolTimeUs(sf, bwHz) * CONTENTION_SLOT_SYMBOLS;
   const ms = <i32>(us / 1000);
   return ms < 1 ? 1 : ms;
+}
+
+/** Contention slot for relaying a frame of `len` bytes (see CONTENTION_SLOTS_PER_AIRTIME). */
+function floodSlotMs(len: i32): i32 {
+  const byAirtime = frameAirtimeMs(len) / CONTENTION_SLOTS_PER_AIRTIME;
+  const min = <i64>slotMs();
+  return <i32>(byAirtime > min ? byAirtime : min);
 }
 
 function isMe(hop: u32): bool {
@@ -271,9 +293,10 @@ function updateEpoch(): void {
 // Init
 
 /**
- * Config v1 (host-tools/node/protocol.ts encodeConfig): version, sf, cr, hop
- * limit, bw u32, preamble u16, duty permille u16, relay u8, mesh name length,
- * node name length, pad, mesh name, node name.
+ * Config v1 (host-tools/node/protocol.ts encodeConfig, firmware/ABI.md): version,
+ * sf, cr, hop limit, bw u32, preamble u16, duty permille u16, flags u8 (bit 0
+ * relay, bit 1 uniform contention), mesh name length, node name length, relay
+ * cancel copies (0 default, 255 never), mesh name, node name.
  */
 export function nodeInit(cfg: usize, len: i32): i32 {
   if (len < 16 || load<u8>(cfg) != 1) return ERR_LENGTH;
@@ -291,7 +314,11 @@ export function nodeInit(cfg: usize, len: i32): i32 {
   if (permille > 1000) return ERR_INVALID;
   sf = s; cr = c; hopLimit = h; bwHz = <i32>bw; preambleSymbols = pre;
   dutyBudgetMs = permille == 0 || permille == 1000 ? DUTY_NO_LIMIT : <i64>permille * 3600;
-  relayEnabled = load<u8>(cfg + 12) != 0;
+  const flags = <i32>load<u8>(cfg + 12);
+  relayEnabled = (flags & 1) != 0;
+  uniformContention = (flags & 2) != 0;
+  const cancel = <i32>load<u8>(cfg + 15);
+  relayCancelCopies = cancel == 0 ? RELAY_CANCEL_COPIES_DEFAULT : cancel == 255 ? 0 : cancel;
   nameLen = nLen;
   memory.fill(NAME, 0, 16);
   memory.copy(NAME, cfg + 16 + meshLen, nLen);
@@ -488,7 +515,7 @@ export function nodeReceive(ptr: usize, len: i32, rssiDbm: i32, snrDbX4: i32): i
   memory.copy(ID8, RX + OFF_NONCE, 8);
   memory.copy(TAG8, RX + OFF_DEST, 8);
   noteEcho(prevHop);
-  if (txNoteDuplicateHeard(ID8, RELAY_CANCEL_COPIES)) count(C_RELAY_CANCELLED);
+  if (txNoteDuplicateHeard(ID8, relayCancelCopies)) count(C_RELAY_CANCELLED);
 
   let slot = dedupLookup(ID8, nowMs);
   const seen = slot >= 0;
@@ -662,7 +689,7 @@ function relay(len: i32, slot: i32, nextHop: u32, snrDb: i32): void {
   const prio = type == TYPE_ACK ? TX_PRIO_ACK : TX_PRIO_FLOOD_RELAY;
   const delay: i64 = isMe(nextHop)
     ? <i64>(randomByte() % (UNICAST_JITTER_SLOTS + 1)) * slotMs()
-    : <i64>contentionDelayMs(snrDb, slotMs(), randomByte());
+    : <i64>contentionDelayMs(uniformContention ? randomByte() % 31 - 20 : snrDb, floodSlotMs(len), randomByte());
   if (enqueue(len, prio, delay)) {
     dedupMarkRelayed(slot);
     count(C_RELAYED);
@@ -767,7 +794,7 @@ export function nodePoll(): i32 {
     else sendAttempt(p);
   }
   echoTimeouts();
-  if (!radioBusy) transmitNext();
+  if (!radioBusy && nowMs >= radioRetryAtMs) transmitNext();
   return nextWakeMs();
 }
 
@@ -785,7 +812,11 @@ function transmitNext(): void {
   }
   const next = frameNextHop(TX);
   frameSetRelayFields(TX, frameHopsLeft(TX), next, myPseudonym);
-  if (radio_transmit(TX, len) != 0) return; // radio busy: try again at the next poll
+  if (radio_transmit(TX, len) != 0) {
+    // Channel busy (the host's listen-before-talk) or radio not ready: back off a random few slots.
+    radioRetryAtMs = nowMs + <i64>(1 + randomByte() % LBT_BACKOFF_SLOTS) * slotMs();
+    return;
+  }
   const prio = txPriority(slot);
   txRemove(slot);
   radioBusy = true;
@@ -809,6 +840,7 @@ function nextWakeMs(): i32 {
     let t = q;
     if (t < nowMs) t = nowMs;
     if (radioBusy) t = t > radioFreeAtMs ? t : radioFreeAtMs;
+    if (t < radioRetryAtMs) t = radioRetryAtMs;
     if (!radioBusy) {
       // A due frame over the duty budget: wake when it fits.
       const d = dutyWaitMs(nowMs, frameAirtimeMs(FRAME_MAX_BYTES), dutyBudgetMs);
