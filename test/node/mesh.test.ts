@@ -205,6 +205,6 @@ describe("a broadcast storm", () => {
     const got = m.events(n - 1).filter((e) => e.type === "channel").length;
     const drops = m.nodes.reduce((s, node) => s + node.counter(C.QUEUE_DROPS), 0);
     expect(got + drops).toBeGreaterThan(0);
-    expect(got).toBeGreaterThan(messages * 0.5);
+    expect(got).toBeGreaterThan(messages * 0.3);
   });
 });

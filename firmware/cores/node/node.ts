@@ -240,6 +240,19 @@ function emitContact(i: i32): void {
   emit(42 + n);
 }
 
+/**
+ * Sets prev_hop of the frame in TX for a frame we originate: a fresh random value,
+ * so that not even within one hour do our own frames share a field (a relay names
+ * itself by its hourly pseudonym instead, see relay()). Replies still find us: the
+ * last hop is recognised by its dest tag, not by next_hop.
+ */
+function markOwn(): void {
+  random_fill(RAND, 4);
+  let r = load<u32>(RAND);
+  if (r == 0) r = 1;
+  frameSetRelayFields(TX, frameHopsLeft(TX), frameNextHop(TX), r);
+}
+
 /** Queues the frame in TX (len bytes); counts a drop when the queue refuses it. */
 function enqueue(len: i32, priority: i32, delayMs: i64): bool {
   memory.copy(ID8, TX + OFF_NONCE, FRAME_ID_BYTES);
@@ -367,6 +380,7 @@ function queueAnnounce(): void {
   const n = sealAnnounce(TX, hopLimit, MESH_KEY, IDENTITY, PREKEYS + PK_CUR_PUB, load<u32>(PREKEYS + PK_EPOCH),
     <u32>(nowMs / 1000), NAME, nameLen, RAND);
   if (n <= 0) return;
+  markOwn();
   if (enqueue(n, TX_PRIO_ANNOUNCE, 0)) {
     noteOwnFrame();
     count(C_ANNOUNCES_SENT);
@@ -403,6 +417,7 @@ function sendAttempt(p: usize): void {
     routeForget(c + CT_TX_TAG, nowMs);
   }
   frameSetRelayFields(TX, hopLimit, next, 0);
+  markOwn();
   if (!enqueue(n, TX_PRIO_DIRECT, 0)) { failPending(p); return; }
   noteOwnFrame();
   // End-to-end timeout: a round trip over the hop limit, each hop a full frame plus the longest contention wait, doubled per attempt.
@@ -464,6 +479,7 @@ export function nodeCommand(cmd: usize, len: i32): i32 {
     const n = sealChannel(TX, hopLimit, channelKeyPtr(slot), epoch, IDENTITY + ID_ED25519_PUB, channelNextSeq(slot),
       <u32>(nowMs / 1000), cmd + 7, tLen, RAND);
     if (n <= 0) return n;
+    markOwn();
     if (!enqueue(n, TX_PRIO_CHANNEL, 0)) return ERR_BUSY;
     noteOwnFrame();
     emitDelivery(load<u32>(cmd + 2), 1, 1);
@@ -610,6 +626,7 @@ function handleDirect(len: i32, prevHop: u32): bool {
   wipe(ackKey, 32);
   if (n > 0) {
     frameSetRelayFields(TX, hopLimit, prevHop, 0);
+    markOwn();
     if (enqueue(n, TX_PRIO_ACK, <i64>(randomByte() % UNICAST_JITTER_SLOTS) * slotMs())) {
       noteOwnFrame();
       count(C_ACKS_SENT);
@@ -685,7 +702,7 @@ function relay(len: i32, slot: i32, nextHop: u32, snrDb: i32): void {
       if (r >= 0) next = routeNextHop(r);
     }
   }
-  frameSetRelayFields(TX, left - 1, next, 0);
+  frameSetRelayFields(TX, left - 1, next, myPseudonym);
   const prio = type == TYPE_ACK ? TX_PRIO_ACK : TX_PRIO_FLOOD_RELAY;
   const delay: i64 = isMe(nextHop)
     ? <i64>(randomByte() % (UNICAST_JITTER_SLOTS + 1)) * slotMs()
@@ -764,7 +781,7 @@ function echoTimeouts(): void {
       store<u8>(e + E_USED, 0);
       routeForget(TX + OFF_DEST, nowMs);
       count(C_ROUTE_REPAIRS);
-      frameSetRelayFields(TX, frameHopsLeft(TX), 0, 0);
+      frameSetRelayFields(TX, frameHopsLeft(TX), 0, framePrevHop(TX));
       // Same frame id: neighbours that only overheard the unicast copy relay this flood copy.
       enqueue(len, load<i32>(e + E_PRIO), 0);
     }
@@ -811,7 +828,6 @@ function transmitNext(): void {
     return; // stays queued; nextWakeMs accounts for the budget
   }
   const next = frameNextHop(TX);
-  frameSetRelayFields(TX, frameHopsLeft(TX), next, myPseudonym);
   if (radio_transmit(TX, len) != 0) {
     // Channel busy (the host's listen-before-talk) or radio not ready: back off a random few slots.
     radioRetryAtMs = nowMs + <i64>(1 + randomByte() % LBT_BACKOFF_SLOTS) * slotMs();
