@@ -37,7 +37,7 @@ const delivery = (m: IdealMedium, i: number, ref: number) =>
 const acked = (m: IdealMedium, i: number, ref: number) => delivery(m, i, ref).includes("acked");
 const directs = (m: IdealMedium, i: number) => m.events(i).filter((e) => e.type === "direct") as Array<Extract<NodeEvent, { type: "direct" }>>;
 
-function sendAndWait(m: IdealMedium, from: number, to: number, ref: number, text: string, maxMs = 300_000): void {
+function sendAndWait(m: IdealMedium, from: number, to: number, ref: number, text: string, maxMs = 3_600_000): void {
   expect(m.act(from, (n) => n.sendDirect(idOf(m, to), ref, text))).toBe(0);
   m.run(maxMs, () => delivery(m, from, ref).some((s) => s === "acked" || s === "failed"));
 }
@@ -119,7 +119,7 @@ describe("a partition that heals", () => {
   it("reports failure while cut off, then delivers once the link is back", async () => {
     const m = await mesh(4, [[0, 1], [1, 2], [2, 3]]);
     m.setLink(1, 2, false);
-    sendAndWait(m, 0, 3, 1, "into the void", 600_000);
+    sendAndWait(m, 0, 3, 1, "into the void");
     expect(delivery(m, 0, 1)).toEqual(["sent", "failed"]);
     expect(m.nodes[0].counter(C.DIRECT_FAILED)).toBe(1);
     expect(directs(m, 3)).toHaveLength(0);

@@ -76,6 +76,8 @@ const CONTENTION_SLOT_SYMBOLS: i64 = 3;
  * within one airtime and nobody ever hears a copy before its own turn.)
  */
 const CONTENTION_SLOTS_PER_AIRTIME: i64 = 8;
+/** The longest contention wait in slots (txqueue.ts: 6 bands x 8 slots). */
+const MAX_CONTENTION_SLOTS: i64 = 48;
 /** A unicast relay waits 0..UNICAST_JITTER_SLOTS slots (no contention needed: one node is asked). */
 const UNICAST_JITTER_SLOTS: i32 = 2;
 /** Hop retries after a missed implicit ACK before the route is dropped and the frame flooded. */
@@ -421,7 +423,7 @@ function sendAttempt(p: usize): void {
   if (!enqueue(n, TX_PRIO_DIRECT, 0)) { failPending(p); return; }
   noteOwnFrame();
   // End-to-end timeout: a round trip over the hop limit, each hop a full frame plus the longest contention wait, doubled per attempt.
-  const hopMs = frameAirtimeMs(FRAME_MAX_BYTES) + <i64>slotMs() * 48;
+  const hopMs = frameAirtimeMs(FRAME_MAX_BYTES) + <i64>floodSlotMs(FRAME_MAX_BYTES) * MAX_CONTENTION_SLOTS;
   store<i64>(p + P_DEADLINE, nowMs + hopMs * <i64>(2 * hopLimit + 2) * <i64>(attempt + 1));
   if (attempt > 0) count(C_DIRECT_RETRIES);
 }
