@@ -46,6 +46,16 @@ export function loadNodeModule(): Promise<WebAssembly.Module> {
   return compiled;
 }
 
+/** A node core from a file (any core with node.wasm's ABI, such as build/cores/node-flood.wasm). */
+export async function loadCoreModule(file: string | URL): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(new Uint8Array(await readFile(file)));
+}
+
+/** The baseline core with plain flooding, built beside node.wasm. */
+export function baselineNodeWasmUrl(): URL {
+  return new URL("node-flood.wasm", defaultNodeWasmUrl());
+}
+
 /** Drop and status codes of node_receive / node_command (firmware/cores/node/status.ts). */
 export class NodeHost {
   readonly exports: Record<string, Fn> & { memory: WebAssembly.Memory };

@@ -37,6 +37,9 @@ export class IdealMedium {
   private wakeAt: number[] = [];
   private rngState: number;
 
+  /** The core every node runs (default: build/cores/node.wasm). */
+  module?: WebAssembly.Module;
+
   constructor(readonly config: NodeConfig = { ...DEFAULT_CONFIG, dutyCyclePermille: 0 }, seed = 1, startMs = Date.UTC(2026, 10, 25)) {
     this.nowMs = startMs;
     this.rngState = seed >>> 0 || 1;
@@ -61,7 +64,7 @@ export class IdealMedium {
       random: (out) => this.random(out),
       storage,
       transmit: (frame) => this.transmit(index, frame),
-    });
+    }, this.module);
     this.nodes.push(node);
     this.storage.push(storage);
     this.alive.push(true);

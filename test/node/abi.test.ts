@@ -1,16 +1,18 @@
 // node.wasm must run unchanged on wasm3, match firmware/ABI.md, and stay small.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { defaultNodeWasmUrl } from "../../host-tools/node/host.js";
+import { baselineNodeWasmUrl, defaultNodeWasmUrl } from "../../host-tools/node/host.js";
 import { inspectWasm, unsupportedOnWasm3 } from "../../host-tools/wasm/inspect.js";
 import { readAbiDoc } from "../helpers/abi-doc.js";
 
-const bytes = new Uint8Array(readFileSync(defaultNodeWasmUrl()));
-const report = inspectWasm(bytes);
 const doc = readAbiDoc("node.wasm");
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
 
-describe("node.wasm", () => {
+// The baseline core (plain flooding) has node.wasm's ABI exactly.
+describe.each([["node.wasm", defaultNodeWasmUrl()], ["node-flood.wasm", baselineNodeWasmUrl()]])("%s", (_name, url) => {
+  const bytes = new Uint8Array(readFileSync(url));
+  const report = inspectWasm(bytes);
+
   it("uses no feature wasm3 lacks", () => {
     expect(unsupportedOnWasm3(report)).toEqual([]);
   });

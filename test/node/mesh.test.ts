@@ -3,6 +3,7 @@
 // heals, replays and forgeries, and a broadcast storm that stays bounded.
 import { describe, expect, it } from "vitest";
 import { IdealMedium } from "../helpers/ideal-medium.js";
+import { baselineNodeWasmUrl, loadCoreModule } from "../../host-tools/node/host.js";
 import type { NodeEvent } from "../../host-tools/node/protocol.js";
 
 /** Counter ids (firmware/cores/node/stats.ts). */
@@ -21,8 +22,9 @@ function idOf(m: IdealMedium, i: number): string {
 }
 
 /** Builds a mesh with the given links; each node announces in turn so everyone knows everyone. */
-async function mesh(n: number, links: Array<[number, number]>): Promise<IdealMedium> {
+async function mesh(n: number, links: Array<[number, number]>, module?: WebAssembly.Module): Promise<IdealMedium> {
   const m = new IdealMedium();
+  m.module = module;
   for (let i = 0; i < n; i++) await m.addNode(`n${i}`);
   for (const [a, b] of links) m.link(a, b, 0);
   for (let i = 0; i < n; i++) {
@@ -206,5 +208,25 @@ describe("a broadcast storm", () => {
     const drops = m.nodes.reduce((s, node) => s + node.counter(C.QUEUE_DROPS), 0);
     expect(got + drops).toBeGreaterThan(0);
     expect(got).toBeGreaterThan(messages * 0.3);
+  });
+});
+
+describe("the baseline core (node-flood.wasm, plain flooding)", () => {
+  it("delivers too, but every message floods: the learned-route core sends fewer frames", async () => {
+    // A line 0..5 with a side node hanging off each of 1, 2 and 3.
+    const links: Array<[number, number]> = [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [1, 6], [2, 7], [3, 8]];
+    const count = async (module?: WebAssembly.Module) => {
+      const m = await mesh(9, links, module);
+      sendAndWait(m, 0, 5, 1, "first");
+      const before = m.log.length;
+      sendAndWait(m, 0, 5, 2, "second");
+      expect(acked(m, 0, 2)).toBe(true);
+      return m.log.slice(before).length;
+    };
+    const flood = await count(await loadCoreModule(baselineNodeWasmUrl()));
+    const routed = await count();
+    // Routed: 5 DIRECT hops + 5 ACK hops. Flooding: the side nodes relay both frames too.
+    expect(routed).toBe(10);
+    expect(flood).toBeGreaterThan(routed);
   });
 });

@@ -153,6 +153,13 @@ const ECHOES: usize = memory.data(ECHO_MAX * ECHO_BYTES, 8);
 // Scalars
 let initialised = false;
 let relayEnabled = true;
+/**
+ * Plain flooding, the comparison baseline of the simulator (node-flood.wasm):
+ * every new frame is relayed once after a short uniform jitter, never cancelled;
+ * no learned routes, no unicast hops, no implicit ACKs. End-to-end retries stay.
+ */
+let baselineFlooding = false;
+export function setBaselineFlooding(on: bool): void { baselineFlooding = on; }
 let relayCancelCopies: i32 = RELAY_CANCEL_COPIES_DEFAULT;
 /** Contention ignores SNR (every receiver waits a uniform random delay): for measurements only. */
 let uniformContention = false;
@@ -334,6 +341,7 @@ export function nodeInit(cfg: usize, len: i32): i32 {
   uniformContention = (flags & 2) != 0;
   const cancel = <i32>load<u8>(cfg + 15);
   relayCancelCopies = cancel == 0 ? RELAY_CANCEL_COPIES_DEFAULT : cancel == 255 ? 0 : cancel;
+  if (baselineFlooding) relayCancelCopies = 0;
   nameLen = nLen;
   memory.fill(NAME, 0, 16);
   memory.copy(NAME, cfg + 16 + meshLen, nLen);
@@ -412,7 +420,7 @@ function sendAttempt(p: usize): void {
   store<u8>(p + P_ATTEMPTS, <u8>(attempt + 1));
   // The last attempt floods: whatever route we had did not work.
   let next: u32 = 0;
-  if (attempt + 1 < DIRECT_ATTEMPTS) {
+  if (attempt + 1 < DIRECT_ATTEMPTS && !baselineFlooding) {
     const r = routeLookup(c + CT_TX_TAG, nowMs);
     if (r >= 0) next = routeNextHop(r);
   } else {
@@ -627,7 +635,7 @@ function handleDirect(len: i32, prevHop: u32): bool {
   const n = sealAck(TX, hopLimit, ackKey, RX + OFF_NONCE, msgId, RAND);
   wipe(ackKey, 32);
   if (n > 0) {
-    frameSetRelayFields(TX, hopLimit, prevHop, 0);
+    frameSetRelayFields(TX, hopLimit, baselineFlooding ? 0 : prevHop, 0);
     markOwn();
     if (enqueue(n, TX_PRIO_ACK, <i64>(randomByte() % UNICAST_JITTER_SLOTS) * slotMs())) {
       noteOwnFrame();
@@ -691,7 +699,7 @@ function relay(len: i32, slot: i32, nextHop: u32, snrDb: i32): void {
   memory.copy(TX, RX, len);
   const type = frameType(TX);
   let next: u32 = 0;
-  if (isMe(nextHop)) {
+  if (isMe(nextHop) && !baselineFlooding) {
     // Asked to forward: along a learned route, else flood from here.
     if (type == TYPE_ACK) {
       const d = dedupLookup(TAG8, nowMs);
@@ -706,7 +714,9 @@ function relay(len: i32, slot: i32, nextHop: u32, snrDb: i32): void {
   }
   frameSetRelayFields(TX, left - 1, next, myPseudonym);
   const prio = type == TYPE_ACK ? TX_PRIO_ACK : TX_PRIO_FLOOD_RELAY;
-  const delay: i64 = isMe(nextHop)
+  const delay: i64 = baselineFlooding
+    ? <i64>(randomByte() % 8) * slotMs()
+    : isMe(nextHop)
     ? <i64>(randomByte() % (UNICAST_JITTER_SLOTS + 1)) * slotMs()
     : <i64>contentionDelayMs(uniformContention ? randomByte() % 31 - 20 : snrDb, floodSlotMs(len), randomByte());
   if (enqueue(len, prio, delay)) {
