@@ -26,6 +26,8 @@ export type NodeConfig = {
   relayCancelCopies?: number;
   /** Contention delay ignores SNR (for measuring the SNR rule against a plain random one). */
   uniformContention?: boolean;
+  /** Announce only on command (no boot or periodic announces): for scripted simulations. */
+  noAutoAnnounce?: boolean;
 };
 
 /** Meshtastic's LongFast (lora-phy.md), 10 % duty cycle (EU868 g3), relaying on. */
@@ -52,7 +54,7 @@ export function encodeConfig(c: NodeConfig): Uint8Array {
   v.setUint32(4, c.bwHz, true);
   v.setUint16(8, c.preambleSymbols, true);
   v.setUint16(10, c.dutyCyclePermille, true);
-  out[12] = (c.relay ? 1 : 0) | (c.uniformContention ? 2 : 0);
+  out[12] = (c.relay ? 1 : 0) | (c.uniformContention ? 2 : 0) | (c.noAutoAnnounce ? 4 : 0);
   out[15] = c.relayCancelCopies ?? 0;
   out[13] = mesh.length;
   out[14] = name.length;

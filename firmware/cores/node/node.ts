@@ -163,6 +163,8 @@ export function setBaselineFlooding(on: bool): void { baselineFlooding = on; }
 let relayCancelCopies: i32 = RELAY_CANCEL_COPIES_DEFAULT;
 /** Contention ignores SNR (every receiver waits a uniform random delay): for measurements only. */
 let uniformContention = false;
+/** Announce only when the app asks (config flag bit 2): for simulations that script their announces. */
+let autoAnnounce = true;
 let hopLimit: i32 = 3;
 let sf: i32 = 11;
 let bwHz: i32 = 250000;
@@ -339,6 +341,7 @@ export function nodeInit(cfg: usize, len: i32): i32 {
   const flags = <i32>load<u8>(cfg + 12);
   relayEnabled = (flags & 1) != 0;
   uniformContention = (flags & 2) != 0;
+  autoAnnounce = (flags & 4) == 0;
   const cancel = <i32>load<u8>(cfg + 15);
   relayCancelCopies = cancel == 0 ? RELAY_CANCEL_COPIES_DEFAULT : cancel == 255 ? 0 : cancel;
   if (baselineFlooding) relayCancelCopies = 0;
@@ -812,7 +815,7 @@ export function nodePoll(): i32 {
   readClock();
   updateEpoch();
   if (radioBusy && nowMs >= radioFreeAtMs) radioBusy = false; // the host never said: assume done
-  if (nowMs >= nextAnnounceMs) {
+  if (autoAnnounce && nowMs >= nextAnnounceMs) {
     queueAnnounce();
     nextAnnounceMs = nowMs + ANNOUNCE_PERIOD_MS + (<i64>randomByte() * ANNOUNCE_PERIOD_MS) / 2048;
   }
@@ -862,7 +865,7 @@ function transmitNext(): void {
 }
 
 function nextWakeMs(): i32 {
-  let wake: i64 = nextAnnounceMs;
+  let wake: i64 = autoAnnounce ? nextAnnounceMs : i64.MAX_VALUE;
   const q = txNextWakeMs();
   if (q != TX_NEVER) {
     let t = q;
