@@ -7,7 +7,7 @@
 //   96  K_pair 32 (secret)    128 rx tags 3 x 8 (them -> us, epochs e-1, e, e+1)
 //   152 tx tag 8 (us -> them, epoch e)    160 tags epoch u32    164 prekey epoch u32
 //   168 announce unix_s u32   172 msg-id counter u32 (our next msg id to them)
-//   176 last heard ms i64     184 replay: highest msg id u32, 188 pad
+//   176 last heard ms i64     184 replay: highest msg id u32, 188 last DIRECT accepted (unix s) u32
 //   192 replay bitmap u64     200 name len u8, 201 name 15    216 used u8
 // Channel entry (CHANNEL_BYTES):
 //   0 K_chan 32   32 tags 3 x 8 (epochs e-1, e, e+1)   56 tags epoch u32   60 seq u32   64 used u8
@@ -24,6 +24,13 @@ export const SENDERS_MAX: i32 = 32;
 export const SENDER_BYTES: i32 = 32;
 /** Sequence numbers (or msg ids) this far behind the highest seen are refused (RFC 4303 §3.4.3 style window). */
 export const REPLAY_WINDOW: u32 = 64;
+/**
+ * A contact that accepted a DIRECT message this recently is never evicted: its replay
+ * window must outlive the tags that could still carry a replay (epochs e-1..e+1, so at
+ * most 3 hours). Otherwise 32 fresh announces could evict it, and a replayed announce
+ * plus a replayed DIRECT frame would deliver the message a second time.
+ */
+export const CONTACT_REPLAY_HOLD_MS: i64 = 3 * 3600 * 1000;
 
 export const CT_ED_PUB: i32 = 0;
 export const CT_X_PUB: i32 = 32;
@@ -37,6 +44,7 @@ export const CT_ANNOUNCE_S: i32 = 168;
 const CT_MSG_COUNTER: i32 = 172;
 const CT_LAST_HEARD: i32 = 176;
 const CT_REPLAY_HIGH: i32 = 184;
+const CT_LAST_DIRECT_S: i32 = 188;
 const CT_REPLAY_BITS: i32 = 192;
 export const CT_NAME_LEN: i32 = 200;
 export const CT_NAME: i32 = 201;
@@ -91,28 +99,43 @@ export function contactByKey(edPub: usize): i32 {
   return -1;
 }
 
-/** A free slot, or the least recently heard contact's (which is wiped). */
-export function contactSlotForNew(): i32 {
-  let oldest = 0;
+/**
+ * A free slot, or the least recently heard contact's that is not held for replay
+ * protection (CONTACT_REPLAY_HOLD_MS); -1 when every contact is held. The slot is
+ * not wiped here: contactStore replaces it only once the new contact is usable.
+ */
+export function contactSlotForNew(nowMs: i64): i32 {
+  let oldest = -1;
   let oldestMs: i64 = i64.MAX_VALUE;
   for (let i = 0; i < CONTACTS_MAX; i++) {
     if (!contactUsed(i)) return i;
-    const t = load<i64>(contactAt(i) + CT_LAST_HEARD);
+    const c = contactAt(i);
+    const lastDirectMs = <i64>load<u32>(c + CT_LAST_DIRECT_S) * 1000;
+    if (lastDirectMs != 0 && nowMs - lastDirectMs < CONTACT_REPLAY_HOLD_MS) continue;
+    const t = load<i64>(c + CT_LAST_HEARD);
     if (t < oldestMs) { oldestMs = t; oldest = i; }
   }
-  wipe(contactAt(oldest), CONTACT_BYTES);
   return oldest;
 }
+
+/** Scratch for a new contact's pair key, computed before its slot is overwritten. */
+const NEW_PAIR_KEY: usize = memory.data(32, 8);
 
 /**
  * Fills slot i from a verified announce body (seal.ts AN_* layout at `an`),
  * computing K_pair (one X25519). Returns false when the peer's X25519 key is
  * unusable (low order): the slot is left free.
  */
-export function contactStore(i: i32, an: usize, identity: usize, nowMs: i64, epoch: u32,
+export function contactStore(i: i32, an: usize, identity: usize, nowMs: i64, epoch: u32, fresh: bool,
   edOff: i32, xOff: i32, preOff: i32, preEpochOff: i32, unixOff: i32, nameLenOff: i32, nameOff: i32): bool {
   const c = contactAt(i);
-  const fresh = load<u8>(c + CT_USED) == 0;
+  if (fresh) {
+    // Only a usable key may replace whoever held the slot.
+    if (pairKey(NEW_PAIR_KEY, identity, an + xOff) != 0) { wipe(NEW_PAIR_KEY, 32); return false; }
+    wipe(c, CONTACT_BYTES);
+    memory.copy(c + CT_PAIR_KEY, NEW_PAIR_KEY, 32);
+    wipe(NEW_PAIR_KEY, 32);
+  }
   memory.copy(c + CT_ED_PUB, an + edOff, 32);
   memory.copy(c + CT_X_PUB, an + xOff, 32);
   memory.copy(c + CT_PREKEY_PUB, an + preOff, 32);
@@ -125,10 +148,6 @@ export function contactStore(i: i32, an: usize, identity: usize, nowMs: i64, epo
   memory.copy(c + CT_NAME, an + nameOff, nameLen);
   store<i64>(c + CT_LAST_HEARD, nowMs);
   if (fresh) {
-    if (pairKey(c + CT_PAIR_KEY, identity, c + CT_X_PUB) != 0) {
-      wipe(c, CONTACT_BYTES);
-      return false;
-    }
     store<u32>(c + CT_MSG_COUNTER, 1);
     store<u32>(c + CT_REPLAY_HIGH, 0);
     store<u64>(c + CT_REPLAY_BITS, 0);
@@ -204,10 +223,13 @@ function windowAccept(highPtr: usize, bitsPtr: usize, seq: u32): bool {
   return true;
 }
 
-/** Replay check of a DIRECT msg id from contact i; also refreshes "last heard". */
-export function contactAcceptMsgId(i: i32, msgId: u32): bool {
+/** Replay check of a DIRECT msg id from contact i; an accepted one holds the contact (CONTACT_REPLAY_HOLD_MS). */
+export function contactAcceptMsgId(i: i32, msgId: u32, nowMs: i64): bool {
   const c = contactAt(i);
-  return windowAccept(c + CT_REPLAY_HIGH, c + CT_REPLAY_BITS, msgId);
+  if (!windowAccept(c + CT_REPLAY_HIGH, c + CT_REPLAY_BITS, msgId)) return false;
+  const s = nowMs / 1000;
+  store<u32>(c + CT_LAST_DIRECT_S, s < 1 ? 1 : <u32>s);
+  return true;
 }
 
 /** Whether msgId from contact i was already accepted (a resent message: ACK it again, deliver once). */

@@ -54,7 +54,7 @@ import {
   C_ACKS_RECEIVED, C_ACKS_SENT, C_ANNOUNCES_SENT, C_CONTACTS, C_DELIVERED_CHANNEL, C_DELIVERED_DIRECT,
   C_DIRECT_FAILED, C_DIRECT_RETRIES, C_DUPLICATE, C_DUTY_DEFERRALS, C_FLOOD_SENT, C_HOP_RETRIES, C_HOPS_EXHAUSTED,
   C_QUEUE_DROPS, C_RELAYED, C_RELAY_CANCELLED, C_ROUTES_LEARNED, C_ROUTE_REPAIRS, C_RX_FRAMES, C_TX_AIRTIME_MS,
-  C_TX_FRAMES, C_UNICAST_SENT, C_UNKNOWN_SENDER, count, countAdd, countersReset, setCounter,
+  C_CONTACTS_FULL, C_TX_FRAMES, C_UNICAST_SENT, C_UNKNOWN_SENDER, count, countAdd, countersReset, setCounter,
 } from "./stats";
 import {
   TX_PRIO_ACK, TX_PRIO_ANNOUNCE, TX_PRIO_CHANNEL, TX_PRIO_DIRECT, TX_PRIO_FLOOD_RELAY, contentionDelayMs,
@@ -218,8 +218,13 @@ function floodSlotMs(len: i32): i32 {
   return <i32>(byAirtime > min ? byAirtime : min);
 }
 
+/**
+ * Whether next_hop names us. Only this hour's pseudonym counts: answering to last
+ * hour's name too would let an observer see both names on one frame and link them.
+ * (Cost: a frame addressed to us across the hour boundary is lost to one retry.)
+ */
 function isMe(hop: u32): bool {
-  return hop != 0 && (hop == myPseudonym || hop == myPrevPseudonym);
+  return hop != 0 && hop == myPseudonym;
 }
 
 function emit(len: i32): void { app_event(EVENT, len); }
@@ -582,6 +587,7 @@ function handleAnnounce(len: i32): void {
   // Our own announce coming back.
   if (load<u64>(PLAIN + AN_ED25519_PUB) == load<u64>(IDENTITY + ID_ED25519_PUB)) return;
   let ci = contactByKey(PLAIN + AN_ED25519_PUB);
+  let fresh = false;
   if (ci >= 0) {
     const c = contactAt(ci);
     if (load<u32>(PLAIN + AN_UNIX_S) <= load<u32>(c + CT_ANNOUNCE_S) && load<u64>(PLAIN + AN_PREKEY_PUB) == load<u64>(c + CT_PREKEY_PUB)) {
@@ -590,9 +596,11 @@ function handleAnnounce(len: i32): void {
     }
     if (load<u32>(PLAIN + AN_UNIX_S) < load<u32>(c + CT_ANNOUNCE_S)) { count(DROP_REPLAY); return; } // replayed old announce
   } else {
-    ci = contactSlotForNew();
+    ci = contactSlotForNew(nowMs);
+    if (ci < 0) { count(C_CONTACTS_FULL); return; }
+    fresh = true;
   }
-  if (!contactStore(ci, PLAIN, IDENTITY, nowMs, epoch, AN_ED25519_PUB, AN_X25519_PUB, AN_PREKEY_PUB, AN_PREKEY_EPOCH,
+  if (!contactStore(ci, PLAIN, IDENTITY, nowMs, epoch, fresh, AN_ED25519_PUB, AN_X25519_PUB, AN_PREKEY_PUB, AN_PREKEY_EPOCH,
     AN_UNIX_S, AN_NAME_LEN, AN_NAME)) { count(DROP_BAD_KEY); return; }
   setCounter(C_CONTACTS, contactCount());
   emitContact(ci);
@@ -632,7 +640,7 @@ function handleDirect(len: i32, prevHop: u32): bool {
   contactTouch(ci, nowMs);
   const msgId = load<u32>(PLAIN + DM_MSG_ID);
   const repeat = contactSeenMsgId(ci, msgId);
-  if (!repeat && !contactAcceptMsgId(ci, msgId)) { count(DROP_REPLAY); wipe(ackKey, 32); return true; }
+  if (!repeat && !contactAcceptMsgId(ci, msgId, nowMs)) { count(DROP_REPLAY); wipe(ackKey, 32); return true; }
   // Acknowledge (again, for a resent message whose ACK was lost), towards the hop it came from.
   random_fill(RAND, ACK_RANDOM_BYTES);
   const n = sealAck(TX, hopLimit, ackKey, RX + OFF_NONCE, msgId, RAND);
@@ -843,6 +851,8 @@ function transmitNext(): void {
     return; // stays queued; nextWakeMs accounts for the budget
   }
   const next = frameNextHop(TX);
+  // A relay queued before the hour turned goes out under this hour's name, never the old one.
+  if (framePrevHop(TX) == myPrevPseudonym) frameSetRelayFields(TX, frameHopsLeft(TX), next, myPseudonym);
   if (radio_transmit(TX, len) != 0) {
     // Channel busy (the host's listen-before-talk) or radio not ready: back off a random few slots.
     radioRetryAtMs = nowMs + <i64>(1 + randomByte() % LBT_BACKOFF_SLOTS) * slotMs();

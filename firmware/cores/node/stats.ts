@@ -38,6 +38,8 @@ export const C_HOP_RETRIES: i32 = 34;
 export const C_UNKNOWN_SENDER: i32 = 35;
 /** The host called with a pointer outside the I/O buffer. */
 export const C_BAD_CALLS: i32 = 36;
+/** A new contact's announce was verified but every contact slot is held (recent direct messages). */
+export const C_CONTACTS_FULL: i32 = 37;
 
 const COUNTERS: usize = memory.data(COUNTER_SLOTS * 4, 4);
 
