@@ -7,3 +7,8 @@ export * from "./radio/pathloss.js";
 export * from "./radio/medium.js";
 export * from "./mesh.js";
 export * from "./topology.js";
+export * from "./mobility.js";
+export * from "./placement.js";
+export * from "./result.js";
+export * from "./scenario.js";
+export * from "./run.js";

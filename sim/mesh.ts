@@ -12,6 +12,12 @@
 // transmission while channel-activity detection senses a frame, the radio refuses
 // (the core keeps the frame queued) and the mesh polls the node again when the
 // sensed frames end plus a random backoff of 0..lbtBackoffSlots-1 slots.
+//
+// Faults: kill(i) switches node i off (its radio goes quiet at once, a frame it was
+// sending is cut short, and its core is never called again); revive(i) boots a new
+// core instance on the same storage, so the identity and prekeys survive, while
+// everything the core kept in memory (contacts, channels, routes, queues) is gone,
+// as after a real reboot. Counters of killed instances are kept (counterSum).
 import { loadNodeModule, MemoryStore, NodeHost } from "../host-tools/node/host.js";
 import { DEFAULT_CONFIG, type NodeConfig, type NodeEvent } from "../host-tools/node/protocol.js";
 import { Rng, type SeedPart } from "./engine/random.js";
@@ -69,11 +75,16 @@ export type MeshOptions = {
   discardFrameTypes?: number[];
   /** Keep the medium's log of every transmission and reception. */
   log?: boolean;
+  /** Keep every node event in `events` (default true; long runs turn it off and use hooks). */
+  keepEvents?: boolean;
   module?: WebAssembly.Module;
   hooks?: MeshHooks;
 };
 
 export type MeshStats = { lbtDeferrals: number; discardedFrames: number; polls: number };
+
+/** Node counter ids (firmware/cores/node/stats.ts) are 0..COUNTER_IDS-1. */
+export const COUNTER_IDS = 37;
 
 export class Mesh {
   readonly scheduler = new Scheduler();
@@ -83,6 +94,8 @@ export class Mesh {
   readonly stats: MeshStats = { lbtDeferrals: 0, discardedFrames: 0, polls: 0 };
   readonly modulation: Modulation;
   readonly frequencyHz: number;
+  /** The frame being handed to a node right now (set while its core runs node_receive), else null. */
+  receiving: { to: number; tx: Transmission } | null = null;
   hooks: MeshHooks;
   private readonly seed: SeedPart;
   private readonly module: WebAssembly.Module;
@@ -93,9 +106,16 @@ export class Mesh {
   private readonly startUnixMs: number;
   private readonly discard: Set<number>;
   private readonly wake: (ScheduledEvent | null)[] = [];
+  private readonly wakeFns: (() => void)[] = [];
   private readonly deferUntil: number[] = [];
   private readonly hostRng: Rng[] = [];
   private readonly zeroPolls: { atMs: number; count: number }[] = [];
+  private readonly keepEvents: boolean;
+  private readonly storages: MemoryStore[] = [];
+  private readonly configs: NodeConfig[] = [];
+  private readonly alive: boolean[] = [];
+  private readonly boots: number[] = [];
+  private readonly retired = new Float64Array(COUNTER_IDS);
 
   private constructor(opts: MeshOptions, module: WebAssembly.Module) {
     this.seed = opts.seed;
@@ -123,6 +143,7 @@ export class Mesh {
     this.lbtSlotMs = LBT_SLOT_SYMBOLS * symbolTimeMs(m.sf, m.bwHz);
     this.startUnixMs = opts.startUnixMs ?? DEFAULT_START_UNIX_MS;
     this.discard = new Set(opts.discardFrameTypes ?? []);
+    this.keepEvents = opts.keepEvents ?? true;
   }
 
   static async create(opts: MeshOptions): Promise<Mesh> {
@@ -142,33 +163,91 @@ export class Mesh {
     const index = this.nodes.length;
     const radio = this.medium.addRadio({ ...opts.radio, position });
     if (radio !== index) throw new Error("radio and node indices diverged");
-    const rng = new Rng(this.seed, "node", index);
     this.hostRng.push(new Rng(this.seed, "host", index));
     this.wake.push(null);
+    this.wakeFns.push(() => {
+      this.wake[index] = null;
+      this.pollNode(index);
+    });
     this.deferUntil.push(-Infinity);
     this.zeroPolls.push({ atMs: -1, count: 0 });
-    const node = await NodeHost.create({
-      config: { ...this.nodeDefaults, nodeName: `n${index}`, ...opts.config },
+    this.storages.push(new MemoryStore());
+    this.configs.push({ ...this.nodeDefaults, nodeName: `n${index}`, ...opts.config });
+    this.alive.push(true);
+    this.boots.push(0);
+    this.nodes.push(await this.boot(index));
+    this.schedulePoll(index, this.nowMs);
+    return index;
+  }
+
+  /** A new core instance for node i on its storage; boot k > 0 draws from its own random stream. */
+  private async boot(index: number): Promise<NodeHost> {
+    const k = this.boots[index];
+    const rng = k === 0 ? new Rng(this.seed, "node", index) : new Rng(this.seed, "node", index, "boot", k);
+    return NodeHost.create({
+      config: this.configs[index],
       now: () => this.unixMs(),
       random: (out) => rng.fill(out),
-      storage: new MemoryStore(),
+      storage: this.storages[index],
       transmit: (frame) => this.transmit(index, frame),
       onEvent: (event) => {
         const e = { atMs: this.nowMs, node: index, event };
-        this.events.push(e);
+        if (this.keepEvents) this.events.push(e);
         this.hooks.event?.(e);
       },
     }, this.module);
-    this.nodes.push(node);
-    this.schedulePoll(index, this.nowMs);
-    return index;
+  }
+
+  /** Whether node i is running (not killed, or revived since). */
+  isAlive(i: number): boolean { return this.alive[i]; }
+
+  /** The storage of node i (survives kill and revive). */
+  storage(i: number): MemoryStore { return this.storages[i]; }
+
+  /** The init config of node i. */
+  config(i: number): NodeConfig { return this.configs[i]; }
+
+  /**
+   * Kills node i now: its radio is switched off (a frame on air is cut short, frames on
+   * their way to it are not delivered) and its core is never called again.
+   */
+  kill(i: number): void {
+    if (!this.alive[i]) return;
+    for (let id = 0; id < COUNTER_IDS; id++) this.retired[id] += Math.max(0, this.nodes[i].counter(id));
+    this.alive[i] = false;
+    const w = this.wake[i];
+    if (w) this.scheduler.cancel(w);
+    this.wake[i] = null;
+    this.medium.setRadioOn(i, false);
+  }
+
+  /** Reboots a killed node now: a new core instance with the same storage (identity and prekeys survive). */
+  async revive(i: number): Promise<NodeHost> {
+    if (this.alive[i]) throw new Error(`node ${i} is alive`);
+    this.boots[i]++;
+    const node = await this.boot(i);
+    this.nodes[i] = node;
+    this.alive[i] = true;
+    this.deferUntil[i] = -Infinity;
+    this.zeroPolls[i] = { atMs: -1, count: 0 };
+    this.medium.setRadioOn(i, true);
+    this.schedulePoll(i, this.nowMs);
+    return node;
+  }
+
+  /** Counter `id` summed over every core instance that ran, killed ones included. */
+  counterSum(id: number): number {
+    let sum = this.retired[id] ?? 0;
+    for (let i = 0; i < this.nodes.length; i++) if (this.alive[i]) sum += Math.max(0, this.nodes[i].counter(id));
+    return sum;
   }
 
   /** Runs `fn` at `delayMs` from now. */
   at(delayMs: number, fn: () => void): ScheduledEvent { return this.scheduler.after(delayMs, fn); }
 
-  /** Runs a command on node i now, then polls it. */
+  /** Runs a command on node i now, then polls it (throws for a dead node). */
   act<T>(i: number, fn: (node: NodeHost) => T): T {
+    if (!this.alive[i]) throw new Error(`node ${i} is dead`);
     const r = fn(this.nodes[i]);
     this.pollNode(i);
     return r;
@@ -182,18 +261,25 @@ export class Mesh {
   nodeEvents(i: number): NodeEvent[] { return this.nodes[i].events; }
 
   private deliver(to: number, tx: Transmission, rssiDbm: number, snrDb: number): void {
+    if (!this.alive[to]) return;
     this.hooks.receive?.(to, tx, rssiDbm, snrDb);
-    this.nodes[to].receive(tx.payload, Math.round(rssiDbm), snrDb);
+    this.receiving = { to, tx };
+    try {
+      this.nodes[to].receive(tx.payload, Math.round(rssiDbm), snrDb);
+    } finally {
+      this.receiving = null;
+    }
     this.pollNode(to);
   }
 
   private transmitEnded(from: number): void {
+    if (!this.alive[from]) return;
     this.nodes[from].transmitDone();
     this.pollNode(from);
   }
 
   private transmit(i: number, frame: Uint8Array): boolean {
-    if (this.medium.transmitting(i) || this.nowMs < this.deferUntil[i]) return false;
+    if (!this.alive[i] || this.medium.transmitting(i) || this.nowMs < this.deferUntil[i]) return false;
     if (this.lbt && this.medium.channelActive(i)) {
       const until = this.medium.channelBusyUntilMs(i) + this.hostRng[i].int(this.lbtSlots) * this.lbtSlotMs;
       this.deferUntil[i] = until;
@@ -213,20 +299,19 @@ export class Mesh {
   }
 
   private schedulePoll(i: number, atMs: number): void {
+    if (!this.alive[i]) return;
     const at = Math.max(atMs, this.deferUntil[i], this.nowMs);
     const current = this.wake[i];
     if (current) {
       if (current.atMs <= at) return;
       this.scheduler.cancel(current);
     }
-    this.wake[i] = this.scheduler.at(at, () => {
-      this.wake[i] = null;
-      this.pollNode(i);
-    });
+    this.wake[i] = this.scheduler.at(at, this.wakeFns[i]);
   }
 
   /** Polls node i now and schedules the wake-up it asks for. */
   pollNode(i: number): void {
+    if (!this.alive[i]) return;
     this.stats.polls++;
     const next = this.nodes[i].poll();
     if (next < 0) return;

@@ -14,15 +14,14 @@ export function randomPositions(rng: Rng, count: number, widthM: number, heightM
   return out;
 }
 
-/** Directed adjacency: out[a] lists the radios that can decode `a` when the channel is otherwise quiet. */
+/**
+ * Directed adjacency: out[a] lists (ascending) the radios that can decode `a` when the
+ * channel is otherwise quiet (both on, no partition between them). Built from the
+ * medium's neighbour lists, so it costs O(links), not O(N^2).
+ */
 export function linkGraph(medium: Medium): number[][] {
-  const n = medium.radios.length;
   const out: number[][] = [];
-  for (let a = 0; a < n; a++) {
-    const row: number[] = [];
-    for (let b = 0; b < n; b++) if (medium.canHear(a, b)) row.push(b);
-    out.push(row);
-  }
+  for (let a = 0; a < medium.radios.length; a++) out.push(medium.decodersOf(a));
   return out;
 }
 

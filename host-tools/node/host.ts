@@ -28,6 +28,8 @@ export type NodeHostOptions = {
   storage?: KeyValueStore;
   onEvent?: (event: NodeEvent) => void;
   onLog?: (level: number, text: string) => void;
+  /** Framed bytes for the serial line (env.serial_write, firmware/SERIAL.md); ignored by default. Must not call back into the node. */
+  onSerial?: (bytes: Uint8Array) => void;
 };
 
 type Fn = (...args: number[]) => number;
@@ -60,7 +62,7 @@ export function baselineNodeWasmUrl(): URL {
 export class NodeHost {
   readonly exports: Record<string, Fn> & { memory: WebAssembly.Memory };
   readonly events: NodeEvent[] = [];
-  private readonly opts: Required<Omit<NodeHostOptions, "onEvent" | "onLog">> & Pick<NodeHostOptions, "onEvent" | "onLog">;
+  private readonly opts: Required<Omit<NodeHostOptions, "onEvent" | "onLog" | "onSerial">> & Pick<NodeHostOptions, "onEvent" | "onLog" | "onSerial">;
   private readonly io: number;
   private readonly ioLen: number;
   private readonly dec = new TextDecoder();
@@ -90,6 +92,7 @@ export class NodeHost {
           this.opts.storage.set(this.dec.decode(bytes(keyPtr, keyLen)), bytes(valPtr, valLen));
           return 0;
         },
+        serial_write: (ptr: number, len: number) => { this.opts.onSerial?.(bytes(ptr, len)); },
         log_write: (level: number, ptr: number, len: number) => { this.opts.onLog?.(level, this.dec.decode(bytes(ptr, len))); },
       },
     };
@@ -126,6 +129,19 @@ export class NodeHost {
 
   /** Runs due timers; returns ms until the core wants to be polled again (-1: only on an event). */
   poll(): number { return this.exports.node_poll(); }
+
+  /**
+   * Bytes from the serial line (serial_receive), in I/O-buffer-sized chunks; frames may
+   * span calls. Replies come through onSerial. Returns the good packets completed.
+   */
+  serialReceive(bytes: Uint8Array): number {
+    let good = 0;
+    for (let at = 0; at < bytes.length; at += this.ioLen) {
+      const r = this.call("serial_receive", bytes.subarray(at, Math.min(bytes.length, at + this.ioLen)));
+      if (r > 0) good += r;
+    }
+    return good;
+  }
 
   command(bytes: Uint8Array): number { return this.call("node_command", bytes); }
   announce(): number { return this.command(Uint8Array.of(Command.ANNOUNCE)); }

@@ -28,6 +28,8 @@ export type NodeConfig = {
   uniformContention?: boolean;
   /** Announce only on command (no boot or periodic announces): for scripted simulations. */
   noAutoAnnounce?: boolean;
+  /** Serial events (flag bit 3): app events and heard frames go to the serial link (env.serial_write, firmware/SERIAL.md) instead of env.app_event. */
+  serial?: boolean;
 };
 
 /** Meshtastic's LongFast (lora-phy.md), 10 % duty cycle (EU868 g3), relaying on. */
@@ -54,13 +56,32 @@ export function encodeConfig(c: NodeConfig): Uint8Array {
   v.setUint32(4, c.bwHz, true);
   v.setUint16(8, c.preambleSymbols, true);
   v.setUint16(10, c.dutyCyclePermille, true);
-  out[12] = (c.relay ? 1 : 0) | (c.uniformContention ? 2 : 0) | (c.noAutoAnnounce ? 4 : 0);
+  out[12] = (c.relay ? 1 : 0) | (c.uniformContention ? 2 : 0) | (c.noAutoAnnounce ? 4 : 0) | (c.serial ? 8 : 0);
   out[15] = c.relayCancelCopies ?? 0;
   out[13] = mesh.length;
   out[14] = name.length;
   out.set(mesh, 16);
   out.set(name, 16 + mesh.length);
   return out;
+}
+
+/** Reads a node_init config (the inverse of encodeConfig; CONFIG on the serial link). Throws on a malformed one. */
+export function decodeConfig(b: Uint8Array): NodeConfig {
+  if (b.length < 16 || b[0] !== CONFIG_VERSION) throw new RangeError("not a version 1 node config");
+  const m = b[13], k = b[14];
+  if (16 + m + k > b.length) throw new RangeError("node config shorter than its names");
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const flags = b[12];
+  const c: NodeConfig = {
+    sf: b[1], cr: b[2], hopLimit: b[3], bwHz: v.getUint32(4, true), preambleSymbols: v.getUint16(8, true),
+    dutyCyclePermille: v.getUint16(10, true), relay: (flags & 1) !== 0,
+    meshName: dec.decode(b.subarray(16, 16 + m)), nodeName: dec.decode(b.subarray(16 + m, 16 + m + k)),
+  };
+  if (flags & 2) c.uniformContention = true;
+  if (flags & 4) c.noAutoAnnounce = true;
+  if (flags & 8) c.serial = true;
+  if (b[15] !== 0) c.relayCancelCopies = b[15];
+  return c;
 }
 
 /** App commands (node_command). */

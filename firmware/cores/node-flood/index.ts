@@ -5,7 +5,7 @@
 import { setBaselineFlooding } from "../node/node";
 import { node_init as init } from "../node/index";
 
-export { io_buffer_ptr, io_buffer_len, node_receive, node_tx_done, node_command, node_poll, node_counter } from "../node/index";
+export { io_buffer_ptr, io_buffer_len, node_receive, node_tx_done, node_command, node_poll, node_counter, serial_receive } from "../node/index";
 
 export function node_init(ptr: i32, len: i32): i32 {
   setBaselineFlooding(true);

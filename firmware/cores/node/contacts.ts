@@ -148,7 +148,9 @@ export function contactStore(i: i32, an: usize, identity: usize, nowMs: i64, epo
   memory.copy(c + CT_NAME, an + nameOff, nameLen);
   store<i64>(c + CT_LAST_HEARD, nowMs);
   if (fresh) {
-    store<u32>(c + CT_MSG_COUNTER, 1);
+    // Message ids start at the clock in seconds, not 1, so that after a reboot (which
+    // forgets counters) new ids still lie above what the contact accepted before.
+    store<u32>(c + CT_MSG_COUNTER, counterStart(nowMs));
     store<u32>(c + CT_REPLAY_HIGH, 0);
     store<u64>(c + CT_REPLAY_BITS, 0);
     store<u8>(c + CT_USED, 1);
@@ -245,10 +247,16 @@ export function contactSeenMsgId(i: i32, msgId: u32): bool {
 // ---------------------------------------------------------------------------
 // Channels
 
-export function channelJoin(slot: i32, key: usize, epoch: u32): void {
+/** First sequence number / message id after (re)start: the clock in seconds (at least 1). */
+export function counterStart(nowMs: i64): u32 {
+  const s = nowMs / 1000;
+  return s < 1 ? 1 : s > 0xfffffff0 ? 0xfffffff0 : <u32>s;
+}
+
+export function channelJoin(slot: i32, key: usize, epoch: u32, nowMs: i64): void {
   const ch = channelAt(slot);
   memory.copy(ch + CH_KEY, key, KEY_BYTES);
-  store<u32>(ch + CH_SEQ, 1);
+  store<u32>(ch + CH_SEQ, counterStart(nowMs));
   store<u8>(ch + CH_USED, 1);
   channelTags(slot, epoch, true);
   // Forget replay state of the slot's previous channel.

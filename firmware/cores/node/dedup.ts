@@ -74,6 +74,7 @@ const E_COPIES: usize = 28;
 const E_FLAGS: usize = 30;
 const FLAG_USED: u8 = 1;
 const FLAG_RELAYED: u8 = 2;
+const FLAG_FROM_ORIGIN: u8 = 4;
 
 const INDEX: usize = memory.data(DEDUP_INDEX_SLOTS * 2, 8);
 
@@ -237,6 +238,22 @@ export function dedupMarkRelayed(slot: i32): bool {
   const e = entry(slot);
   store<u8>(e + E_FLAGS, load<u8>(e + E_FLAGS) | FLAG_RELAYED);
   return true;
+}
+
+/**
+ * Marks that the first copy of the frame in `slot` came straight from its origin
+ * (hops left = hop limit): its previous hop is the origin itself. False for a bad slot.
+ */
+export function dedupMarkFromOrigin(slot: i32): bool {
+  if (!occupied(slot)) return false;
+  const e = entry(slot);
+  store<u8>(e + E_FLAGS, load<u8>(e + E_FLAGS) | FLAG_FROM_ORIGIN);
+  return true;
+}
+
+/** Whether the first copy of the frame in `slot` came straight from its origin. */
+export function dedupFromOrigin(slot: i32): bool {
+  return occupied(slot) && (load<u8>(entry(slot) + E_FLAGS) & FLAG_FROM_ORIGIN) != 0;
 }
 
 /** Previous-hop pseudonym of `slot` (0 for a bad slot). */

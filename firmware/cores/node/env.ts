@@ -30,3 +30,8 @@ export declare function storage_get(keyPtr: usize, keyLen: i32, valPtr: usize, v
 // @ts-ignore: decorator
 @external("env", "storage_put")
 export declare function storage_put(keyPtr: usize, keyLen: i32, valPtr: usize, valLen: i32): i32;
+
+/** Writes `len` bytes of whole serial-link frames (firmware/SERIAL.md) to the USB line. */
+// @ts-ignore: decorator
+@external("env", "serial_write")
+export declare function serial_write(ptr: usize, len: i32): void;

@@ -3,6 +3,7 @@
 import { ERR_RANGE } from "../crypto/memory";
 import { FRAME_MAX_BYTES } from "./frame";
 import { IO_BUFFER, IO_BUFFER_BYTES, nodeCommand, nodeInit, nodePoll, nodeReceive, nodeTxDone } from "./node";
+import { serialReceive } from "./serial";
 import { C_BAD_CALLS, C_OVERSIZED, C_RX_FRAMES, count, counter } from "./stats";
 
 /** True when [ptr, ptr + len) lies inside the I/O buffer. */
@@ -35,3 +36,9 @@ export function node_command(ptr: i32, len: i32): i32 {
 export function node_poll(): i32 { return nodePoll(); }
 
 export function node_counter(id: i32): i32 { return counter(id); }
+
+/** Bytes from the USB serial line (firmware/SERIAL.md), any amount and chunking; returns the good packets they completed. */
+export function serial_receive(ptr: i32, len: i32): i32 {
+  if (!inIo(ptr, len)) { count(C_BAD_CALLS); return ERR_RANGE; }
+  return serialReceive(ptr, len);
+}

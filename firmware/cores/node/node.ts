@@ -29,10 +29,10 @@ import {
   contactsReset,
 } from "./contacts";
 import {
-  dedupCopies, dedupCopyTag, dedupInsert, dedupLookup, dedupMarkRelayed, dedupNoteCopy, dedupPrevHop, dedupRelayed,
+  dedupCopyTag, dedupFromOrigin, dedupInsert, dedupLookup, dedupMarkFromOrigin, dedupMarkRelayed, dedupNoteCopy, dedupPrevHop, dedupRelayed,
   dedupReset,
 } from "./dedup";
-import { DUTY_NO_LIMIT, dutyRecord, dutyReset, dutyWaitMs } from "./dutycycle";
+import { DUTY_NO_LIMIT, dutyRecord, dutyReset, dutyUsedMs, dutyWaitMs } from "./dutycycle";
 import { app_event, clock_now_ms, radio_transmit, random_fill, storage_get, storage_put } from "./env";
 import {
   DROP_AUTH_FAILED, DROP_BAD_CONTENT, DROP_BAD_KEY, DROP_NONE, DROP_REPLAY, FRAME_ID_BYTES, FRAME_MAX_BYTES, HOP_LIMIT_MAX, OFF_DEST, OFF_NONCE, TYPE_ACK,
@@ -43,7 +43,7 @@ import {
   CHANNEL_NAME_MAX_BYTES, EPOCH_MS, IDENTITY_BYTES, ID_ED25519_PUB, ID_X25519_PUB, MESH_NAME_MAX_BYTES,
   PASSPHRASE_MAX_BYTES, channelKey, identityFromSeed, meshKey, prekeyPublic, pseudonym,
 } from "./keys";
-import { ROUTE_MAX_FAILURES, routeConfirm, routeFail, routeForget, routeLearn, routeLookup, routeNextHop, routeReset } from "./routes";
+import { ROUTE_MAX_FAILURES, routeConfirm, routeCount, routeFail, routeForget, routeLearn, routeLookup, routeNextHop, routeReset } from "./routes";
 import {
   ACK_MSG_ID, ACK_RANDOM_BYTES, ANNOUNCE_RANDOM_BYTES, AN_ED25519_PUB, AN_NAME, AN_NAME_LEN, AN_PREKEY_EPOCH,
   AN_PREKEY_PUB, AN_UNIX_S, AN_X25519_PUB, CHANNEL_RANDOM_BYTES, CH_SENDER_ID, CH_SEQ, CH_TEXT, CH_TEXT_LEN,
@@ -58,8 +58,9 @@ import {
 } from "./stats";
 import {
   TX_PRIO_ACK, TX_PRIO_ANNOUNCE, TX_PRIO_CHANNEL, TX_PRIO_DIRECT, TX_PRIO_FLOOD_RELAY, contentionDelayMs,
-  txCopyFrame, txEnqueue, txNextDue, txNextWakeMs, txNoteDuplicateHeard, txPriority, txRemove, txReset, TX_NEVER,
+  txCopyFrame, txCount, txEnqueue, txNextDue, txNextWakeMs, txNoteDuplicateHeard, txPriority, txRemove, txReset, TX_NEVER,
 } from "./txqueue";
+import { serialConfigure, serialEvent, serialEventsOn, serialRadioFrame } from "./serial";
 
 // ---------------------------------------------------------------------------
 // Tunables (starting values; the simulator is where they get measured)
@@ -118,6 +119,10 @@ const RAND: usize = memory.data(64, 8);        // random bytes for a seal
 const ID8: usize = memory.data(8, 8);
 const TAG8: usize = memory.data(8, 8);
 const EVENT: usize = memory.data(256, 8);
+/** The config of the last successful node_init (CONFIG_GET on the serial link): 16 + 32 + 15 bytes at most. */
+export const CONFIG_MAX_BYTES: i32 = 63;
+const CONFIG: usize = memory.data(64, 8);
+let configLen: i32 = 0;
 const KEYNAME: usize = memory.data<u8>([0x69, 0x64, 0x2e, 0x73, 0x65, 0x65, 0x64]); // "id.seed"
 const KEYNAME_LEN: i32 = 7;
 const PKNAME: usize = memory.data<u8>([0x70, 0x72, 0x65, 0x6b, 0x65, 0x79, 0x73]); // "prekeys"
@@ -227,7 +232,11 @@ function isMe(hop: u32): bool {
   return hop != 0 && hop == myPseudonym;
 }
 
-function emit(len: i32): void { app_event(EVENT, len); }
+/** An app event in EVENT: to the serial link when the host enabled it (config flag bit 3), else to env.app_event. */
+function emit(len: i32): void {
+  if (serialEventsOn()) serialEvent(EVENT, len);
+  else app_event(EVENT, len);
+}
 
 function emitDelivery(ref: u32, state: u8, attempts: u8): void {
   store<u8>(EVENT, 0x83);
@@ -237,23 +246,72 @@ function emitDelivery(ref: u32, state: u8, attempts: u8): void {
   emit(7);
 }
 
-function emitIdentity(): void {
-  store<u8>(EVENT, 0x80);
-  memory.copy(EVENT + 1, IDENTITY + ID_ED25519_PUB, 8);
-  memory.copy(EVENT + 9, IDENTITY + ID_ED25519_PUB, 32);
-  memory.copy(EVENT + 41, IDENTITY + ID_X25519_PUB, 32);
-  emit(73);
+/** The IDENTITY event (73 bytes) to `out`. */
+function identityEvent(out: usize): i32 {
+  store<u8>(out, 0x80);
+  memory.copy(out + 1, IDENTITY + ID_ED25519_PUB, 8);
+  memory.copy(out + 9, IDENTITY + ID_ED25519_PUB, 32);
+  memory.copy(out + 41, IDENTITY + ID_X25519_PUB, 32);
+  return 73;
 }
 
-function emitContact(i: i32): void {
+/** The CONTACT event of contact slot i (42..57 bytes) to `out`. */
+function contactEvent(i: i32, out: usize): i32 {
   const c = contactAt(i);
-  store<u8>(EVENT, 0x84);
-  memory.copy(EVENT + 1, c + CT_ED_PUB, 8);
-  memory.copy(EVENT + 9, c + CT_ED_PUB, 32);
-  const n = <i32>load<u8>(c + CT_NAME_LEN);
-  store<u8>(EVENT + 41, <u8>n);
-  memory.copy(EVENT + 42, c + CT_NAME, n);
-  emit(42 + n);
+  store<u8>(out, 0x84);
+  memory.copy(out + 1, c + CT_ED_PUB, 8);
+  memory.copy(out + 9, c + CT_ED_PUB, 32);
+  let n = <i32>load<u8>(c + CT_NAME_LEN);
+  if (n > 15) n = 15;
+  store<u8>(out + 41, <u8>n);
+  memory.copy(out + 42, c + CT_NAME, n);
+  return 42 + n;
+}
+
+function emitIdentity(): void { emit(identityEvent(EVENT)); }
+function emitContact(i: i32): void { emit(contactEvent(i, EVENT)); }
+
+// Hooks of the serial link (serial.ts): replies it writes itself, with the request's seq.
+
+export function nodeInitialised(): bool { return initialised; }
+
+/** IDENTITY event bytes to `out` (at least 73 bytes); 0 before node_init. */
+export function nodeIdentityEvent(out: usize): i32 { return initialised ? identityEvent(out) : 0; }
+
+/** CONTACT event bytes of contact slot i to `out` (at least 57 bytes); 0 for an empty slot. */
+export function nodeContactEvent(i: i32, out: usize): i32 { return contactUsed(i) ? contactEvent(i, out) : 0; }
+
+/** The config in use to `out` (CONFIG_MAX_BYTES at most); its length, 0 before node_init. */
+export function nodeConfig(out: usize): i32 {
+  if (!initialised) return 0;
+  memory.copy(out, CONFIG, configLen);
+  return configLen;
+}
+
+/**
+ * The 12 bytes after the counters of the serial STATUS message (firmware/SERIAL.md): frames
+ * queued u8, direct messages pending u8, learned routes u8, channels joined u8, airtime of
+ * the last rolling hour u32 (ms), duty budget per hour u32 (ms, 0 = no limit).
+ */
+export function nodeStatusExtra(out: usize): i32 {
+  let pending = 0;
+  for (let i = 0; i < PENDING_MAX; i++) if (load<u8>(PENDING + <usize>(i * PENDING_BYTES) + P_USED) != 0) pending++;
+  let channels = 0;
+  for (let i = 0; i < CHANNELS_MAX; i++) if (channelUsed(i)) channels++;
+  let routes = initialised ? routeCount(nowMs) : 0;
+  if (routes > 255) routes = 255;
+  let used = initialised ? dutyUsedMs(nowMs) : 0;
+  if (used > 0xffffffff) used = 0xffffffff;
+  let budget = dutyBudgetMs;
+  if (budget < 0) budget = 0;
+  if (budget > 0xffffffff) budget = 0xffffffff;
+  store<u8>(out, <u8>txCount());
+  store<u8>(out + 1, <u8>pending);
+  store<u8>(out + 2, <u8>routes);
+  store<u8>(out + 3, <u8>channels);
+  store<u32>(out + 4, <u32>used);
+  store<u32>(out + 8, <u32>budget);
+  return 12;
 }
 
 /**
@@ -324,7 +382,8 @@ function updateEpoch(): void {
 /**
  * Config v1 (host-tools/node/protocol.ts encodeConfig, firmware/ABI.md): version,
  * sf, cr, hop limit, bw u32, preamble u16, duty permille u16, flags u8 (bit 0
- * relay, bit 1 uniform contention), mesh name length, node name length, relay
+ * relay, bit 1 uniform contention, bit 2 announce on command only, bit 3 serial
+ * events), mesh name length, node name length, relay
  * cancel copies (0 default, 255 never), mesh name, node name.
  */
 export function nodeInit(cfg: usize, len: i32): i32 {
@@ -347,6 +406,7 @@ export function nodeInit(cfg: usize, len: i32): i32 {
   relayEnabled = (flags & 1) != 0;
   uniformContention = (flags & 2) != 0;
   autoAnnounce = (flags & 4) == 0;
+  serialConfigure((flags & 8) != 0);
   const cancel = <i32>load<u8>(cfg + 15);
   relayCancelCopies = cancel == 0 ? RELAY_CANCEL_COPIES_DEFAULT : cancel == 255 ? 0 : cancel;
   if (baselineFlooding) relayCancelCopies = 0;
@@ -386,6 +446,8 @@ export function nodeInit(cfg: usize, len: i32): i32 {
   updateEpoch();
   nextAnnounceMs = nowMs + 1000 + (<i64>randomByte() * ANNOUNCE_BOOT_DELAY_MAX_MS) / 256;
   initialised = true;
+  configLen = 16 + meshLen + nLen;
+  memory.copy(CONFIG, cfg, configLen);
   emitIdentity();
   return OK;
 }
@@ -482,7 +544,7 @@ export function nodeCommand(cmd: usize, len: i32): i32 {
     if (slot >= CHANNELS_MAX) return ERR_INVALID;
     if (nLen > CHANNEL_NAME_MAX_BYTES || pLen > PASSPHRASE_MAX_BYTES) return ERR_LENGTH;
     if (channelKey(PLAIN, cmd + 3, nLen, cmd + 4 + nLen, pLen) != OK) return ERR_LENGTH;
-    channelJoin(slot, PLAIN, epoch);
+    channelJoin(slot, PLAIN, epoch, nowMs);
     wipe(PLAIN, 32);
     return OK;
   }
@@ -540,6 +602,7 @@ export function nodeReceive(ptr: usize, len: i32, rssiDbm: i32, snrDbX4: i32): i
   count(C_RX_FRAMES);
   const reason = frameCheck(ptr, len);
   if (reason != DROP_NONE) { count(reason); return reason; }
+  serialRadioFrame(ptr, len, rssiDbm, snrDbX4); // the MQTT uplink (serial events only)
   memory.copy(RX, ptr, len);
   readClock();
   updateEpoch();
@@ -557,12 +620,15 @@ export function nodeReceive(ptr: usize, len: i32, rssiDbm: i32, snrDbX4: i32): i
     dedupNoteCopy(slot);
     // A copy addressed to us that we have not passed on yet still gets relayed
     // (the sender did not hear us); anything else is a duplicate.
-    if (!(isMe(nextHop) && !dedupRelayed(slot)) && !(nextHop == 0 && !dedupRelayed(slot) && dedupCopies(slot) <= 2)) {
+    // A flood copy of a frame we only overheard as someone else's unicast (a route
+    // repair floods the same frame id) still gets relayed once.
+    if (!(isMe(nextHop) && !dedupRelayed(slot)) && !(nextHop == 0 && !dedupRelayed(slot))) {
       count(C_DUPLICATE);
       return DROP_NONE;
     }
   } else {
     slot = dedupInsert(ID8, prevHop, TAG8, nowMs);
+    if (frameHopsLeft(RX) == frameHopLimit(RX)) dedupMarkFromOrigin(slot);
   }
 
   const type = frameType(RX);
@@ -710,6 +776,7 @@ function relay(len: i32, slot: i32, nextHop: u32, snrDb: i32): void {
   memory.copy(TX, RX, len);
   const type = frameType(TX);
   let next: u32 = 0;
+  let ackLastHop = false;
   if (isMe(nextHop) && !baselineFlooding) {
     // Asked to forward: along a learned route, else flood from here.
     if (type == TYPE_ACK) {
@@ -717,6 +784,7 @@ function relay(len: i32, slot: i32, nextHop: u32, snrDb: i32): void {
       if (d >= 0) {
         next = dedupPrevHop(d);
         if (next == 0) return; // we sent that DIRECT frame ourselves and are done with it
+        ackLastHop = dedupFromOrigin(d);
       }
     } else {
       const r = routeLookup(TAG8, nowMs);
@@ -733,6 +801,12 @@ function relay(len: i32, slot: i32, nextHop: u32, snrDb: i32): void {
   if (enqueue(len, prio, delay)) {
     dedupMarkRelayed(slot);
     count(C_RELAYED);
+    // An ACK hop is confirmed like any unicast hop, except the last one: the DIRECT
+    // frame's origin consumes its ACK and passes nothing on.
+    if (type == TYPE_ACK && next != 0 && !ackLastHop) {
+      echoWait(len, next, prio);
+      store<i64>(echoFind(load<u64>(TX + OFF_NONCE)) + E_DEADLINE, i64.MAX_VALUE); // armed when it goes out
+    }
   }
 }
 
@@ -754,6 +828,15 @@ function noteEcho(prevHop: u32): void {
       store<u8>(e + E_USED, 0);
     }
   }
+}
+
+/** The echo wait of frame id `id`, or 0. */
+function echoFind(id: u64): usize {
+  for (let i = 0; i < ECHO_MAX; i++) {
+    const q = ECHOES + <usize>(i * ECHO_BYTES);
+    if (load<u8>(q + E_USED) != 0 && load<u64>(q + E_ID) == id) return q;
+  }
+  return 0;
 }
 
 /** Starts (or, for a resent frame, restarts) the wait for the next hop to pass our frame on. */
@@ -867,8 +950,8 @@ function transmitNext(): void {
   countAdd(C_TX_AIRTIME_MS, <i32>air);
   if (next != 0) {
     count(C_UNICAST_SENT);
-    // ACKs are best effort per hop (the sender's end-to-end retry covers a lost one).
-    if (frameType(TX) != TYPE_ACK) echoWait(len, next, prio);
+    // ACK hops wait for an echo only when relay() registered one (not at the last hop).
+    if (frameType(TX) != TYPE_ACK || echoFind(load<u64>(TX + OFF_NONCE)) != 0) echoWait(len, next, prio);
   } else {
     count(C_FLOOD_SENT);
   }

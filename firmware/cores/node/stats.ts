@@ -2,7 +2,7 @@
 // Ids 1..12 are the drop reasons of frame.ts (DROP_*), counted when a received
 // frame is dropped for that reason; the others are named below.
 
-export const COUNTER_SLOTS: i32 = 40;
+export const COUNTER_SLOTS: i32 = 44;
 
 export const C_RX_FRAMES: i32 = 0;
 // 1..12: DROP_TOO_SHORT .. DROP_REPLAY (frame.ts)
@@ -40,6 +40,16 @@ export const C_UNKNOWN_SENDER: i32 = 35;
 export const C_BAD_CALLS: i32 = 36;
 /** A new contact's announce was verified but every contact slot is held (recent direct messages). */
 export const C_CONTACTS_FULL: i32 = 37;
+/** Node counters end here; node_init resets ids below this one only. */
+export const C_NODE_COUNTERS: i32 = 38;
+// 38..43: frames dropped by the serial link, by reason (serial.ts, firmware/SERIAL.md
+// "Drop reasons"). Not reset by node_init: the link outlives a restart of the node.
+export const C_SERIAL_COBS: i32 = 38;
+export const C_SERIAL_SHORT: i32 = 39;
+export const C_SERIAL_OVERSIZED: i32 = 40;
+export const C_SERIAL_CRC: i32 = 41;
+export const C_SERIAL_VERSION: i32 = 42;
+export const C_SERIAL_TYPE: i32 = 43;
 
 const COUNTERS: usize = memory.data(COUNTER_SLOTS * 4, 4);
 
@@ -67,6 +77,7 @@ export function counter(id: i32): i32 {
   return load<i32>(COUNTERS + (<usize>id << 2));
 }
 
+/** Clears the node counters (ids below C_NODE_COUNTERS); the serial link's stay. */
 export function countersReset(): void {
-  memory.fill(COUNTERS, 0, COUNTER_SLOTS * 4);
+  memory.fill(COUNTERS, 0, C_NODE_COUNTERS * 4);
 }
