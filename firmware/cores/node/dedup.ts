@@ -36,6 +36,7 @@
 //     0  id u64 | 8 tag u64 | 16 firstSeenMs i64 | 24 prevHop u32 | 28 copies u16 | 30 flags u8 | 31 pad
 //   INDEX    1024 x u16: 0 = empty cell, else ring slot + 1
 
+import { clampTime, spanInMemory, TIME_MAX_MS } from "./bounds";
 /** Entries kept. */
 export const DEDUP_CAPACITY: i32 = 512;
 /** Cells of the hash index: twice the capacity keeps the load factor <= 1/2. */
@@ -58,7 +59,6 @@ export const DEDUP_MEMORY_BYTES: i32 = 16 + DEDUP_CAPACITY * DEDUP_ENTRY_BYTES +
 
 const INDEX_BITS: u64 = 10;                       // log2(DEDUP_INDEX_SLOTS)
 const INDEX_MASK: i32 = DEDUP_INDEX_SLOTS - 1;
-const TIME_MAX_MS: i64 = <i64>1 << 62;
 
 const STATE: usize = memory.data(16, 8);
 const OFF_SEED: usize = 0;
@@ -88,18 +88,6 @@ function entry(slot: i32): usize {
 @inline
 function cell(pos: i32): usize {
   return INDEX + (<usize>pos << 1);
-}
-
-// @ts-ignore: decorator
-@inline
-function spanInMemory(ptr: usize, len: i32): bool {
-  return <u64>ptr + <u64>len <= (<u64>memory.size() << 16);
-}
-
-// @ts-ignore: decorator
-@inline
-function clampTime(t: i64): i64 {
-  return t < 0 ? 0 : t > TIME_MAX_MS ? TIME_MAX_MS : t;
 }
 
 /** True when `slot` is a ring slot holding an entry. */

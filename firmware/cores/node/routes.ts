@@ -32,6 +32,7 @@
 //     0 tag u64 | 8 learnedMs i64 | 16 lastUsedMs i64 | 24 nextHop u32 | 28 useStamp u32
 //     32 failures u16 | 34 flags u16 | 36 pad
 
+import { clampTime, spanInMemory, TIME_MAX_MS } from "./bounds";
 /** Routes kept. */
 export const ROUTE_CAPACITY: i32 = 128;
 /** Destination tags are 8 bytes. */
@@ -50,7 +51,6 @@ export const ROUTE_ENTRY_BYTES: i32 = 40;
 /** Static memory used by this module in bytes. */
 export const ROUTE_MEMORY_BYTES: i32 = 8 + ROUTE_CAPACITY * ROUTE_ENTRY_BYTES;
 
-const TIME_MAX_MS: i64 = <i64>1 << 62;
 
 const STATE: usize = memory.data(8, 8);
 const OFF_USE_COUNTER: usize = 0;
@@ -69,18 +69,6 @@ const FLAG_USED: u16 = 1;
 @inline
 function entry(slot: i32): usize {
   return ENTRIES + <usize>slot * <usize>ROUTE_ENTRY_BYTES;
-}
-
-// @ts-ignore: decorator
-@inline
-function spanInMemory(ptr: usize, len: i32): bool {
-  return <u64>ptr + <u64>len <= (<u64>memory.size() << 16);
-}
-
-// @ts-ignore: decorator
-@inline
-function clampTime(t: i64): i64 {
-  return t < 0 ? 0 : t > TIME_MAX_MS ? TIME_MAX_MS : t;
 }
 
 function occupied(slot: i32): bool {

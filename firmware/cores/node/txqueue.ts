@@ -25,6 +25,7 @@
 //     0 frame[256] | 256 id u64 | 264 notBeforeMs i64 | 272 seq u32 | 276 len u16
 //     278 priority u8 | 279 heard u8 | 280 flags u8 | 281 pad
 
+import { clampTime, spanInMemory, TIME_MAX_MS } from "./bounds";
 /** Frames the queue holds. */
 export const TX_SLOTS: i32 = 16;
 /** Largest frame: the LoRa explicit header's one-byte length field (lora-phy.md). */
@@ -47,7 +48,6 @@ export const TX_SLOT_BYTES: i32 = 288;
 /** Static memory used by this module in bytes. */
 export const TX_MEMORY_BYTES: i32 = 8 + TX_SLOTS * TX_SLOT_BYTES;
 
-const TIME_MAX_MS: i64 = <i64>1 << 62;
 
 const STATE: usize = memory.data(8, 8);
 const OFF_SEQ: usize = 0;
@@ -68,18 +68,6 @@ const FLAG_USED: u8 = 1;
 @inline
 function slotAt(slot: i32): usize {
   return SLOTS + <usize>slot * <usize>TX_SLOT_BYTES;
-}
-
-// @ts-ignore: decorator
-@inline
-function spanInMemory(ptr: usize, len: i32): bool {
-  return <u64>ptr + <u64>len <= (<u64>memory.size() << 16);
-}
-
-// @ts-ignore: decorator
-@inline
-function clampTime(t: i64): i64 {
-  return t < 0 ? 0 : t > TIME_MAX_MS ? TIME_MAX_MS : t;
 }
 
 function occupied(slot: i32): bool {
