@@ -5,10 +5,18 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { CliError, EXIT } from "./errors.js";
 import { registerSim } from "./commands/sim.js";
+import { registerBridge } from "./commands/bridge.js";
+import { registerId } from "./commands/id.js";
+import { registerSend } from "./commands/send.js";
+import { registerListen } from "./commands/listen.js";
+import { registerChat } from "./commands/chat.js";
+import { registerPorts } from "./commands/ports.js";
 import { registerNode } from "./commands/node.js";
 
 /** Commands, in help order. */
-const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerSim, registerNode];
+const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerSim,
+  registerBridge, registerId, registerSend, registerListen, registerChat, registerPorts,
+  registerNode];
 
 function packageVersion(): string {
   try {
