@@ -12,11 +12,12 @@ import { registerListen } from "./commands/listen.js";
 import { registerChat } from "./commands/chat.js";
 import { registerPorts } from "./commands/ports.js";
 import { registerNode } from "./commands/node.js";
+import { registerFlash } from "./commands/flash.js";
 
 /** Commands, in help order. */
 const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerSim,
   registerBridge, registerId, registerSend, registerListen, registerChat, registerPorts,
-  registerNode];
+  registerNode, registerFlash];
 
 function packageVersion(): string {
   try {
