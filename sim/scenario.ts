@@ -14,6 +14,7 @@ export const ROLES: readonly Role[] = ["client", "router", "mute"];
 
 export type { Rect } from "./radio/medium.js";
 import type { Rect } from "./radio/medium.js";
+import { describeValue as describe, pointerToKey, valueAtPointer as valueAt } from "../host-tools/validation/json-pointer.js";
 export type Range = { min: number; max: number };
 
 export type PathLossName = "3gpp-suburban" | "3gpp-urban" | "log-distance" | "okumura-hata-suburban";
@@ -233,33 +234,6 @@ function validator() {
     compiled = ajv.compile(SCHEMA);
   }
   return compiled;
-}
-
-/** "/nodes/groups/1/count" -> "nodes.groups[1].count" */
-function pointerToKey(pointer: string): string {
-  let out = "";
-  for (const raw of pointer.split("/").slice(1)) {
-    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    out += /^\d+$/.test(seg) ? `[${seg}]` : out === "" ? seg : `.${seg}`;
-  }
-  return out;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
-  if (typeof value === "object") return "an object";
-  return `${typeof value} ${String(value)}`;
-}
-
-function valueAt(root: unknown, pointer: string): unknown {
-  let cur = root;
-  for (const raw of pointer.split("/").slice(1)) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<string, unknown>)[raw.replace(/~1/g, "/").replace(/~0/g, "~")];
-  }
-  return cur;
 }
 
 function schemaIssues(errors: ErrorObject[], data: unknown): ScenarioIssue[] {

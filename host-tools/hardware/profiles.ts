@@ -12,6 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { ErrorObject, ValidateFunction } from "ajv";
+import { describeValue as describe, pointerToKey, valueAtPointer as atPointer } from "../validation/json-pointer.js";
 
 // ---------------------------------------------------------------- types
 
@@ -198,33 +199,6 @@ function validatorFor(schemaFile: string): ValidateFunction {
     validators.set(schemaFile, v);
   }
   return v;
-}
-
-/** "/regions/1/subBands/2/endMHz" -> "regions[1].subBands[2].endMHz" */
-function pointerToKey(pointer: string): string {
-  let out = "";
-  for (const raw of pointer.split("/").slice(1)) {
-    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    out += /^\d+$/.test(seg) ? `[${seg}]` : out === "" ? seg : `.${seg}`;
-  }
-  return out;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
-  if (typeof value === "object") return "an object";
-  return `${typeof value} ${String(value)}`;
-}
-
-function atPointer(root: unknown, pointer: string): unknown {
-  let cur = root;
-  for (const raw of pointer.split("/").slice(1)) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<string, unknown>)[raw.replace(/~1/g, "/").replace(/~0/g, "~")];
-  }
-  return cur;
 }
 
 function schemaIssues(errors: ErrorObject[], data: unknown, file: string, schema: { allOf?: { $comment?: string }[] }): HardwareIssue[] {

@@ -533,7 +533,9 @@ describe("compiled module", () => {
     temps.push(root);
     const out = path.join(root, "dist", "host-tools", "hardware");
     const tsc = path.join(REPO, "node_modules", "typescript", "bin", "tsc");
-    execFileSync(process.execPath, [tsc, path.join(REPO, "host-tools", "hardware", "profiles.ts"), "--outDir", out,
+    // rootDir host-tools/: profiles.ts imports ../validation/, which lands beside it as in dist/.
+    execFileSync(process.execPath, [tsc, path.join(REPO, "host-tools", "hardware", "profiles.ts"),
+      "--rootDir", path.join(REPO, "host-tools"), "--outDir", path.dirname(out),
       "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--strict", "--skipLibCheck", "--types", "node"], { stdio: "pipe" });
     symlinkSync(HW, path.join(root, "hardware"));
     symlinkSync(path.join(REPO, "node_modules"), path.join(root, "node_modules"));
