@@ -33,7 +33,8 @@ import {
   dedupReset,
 } from "./dedup";
 import { DUTY_NO_LIMIT, dutyRecord, dutyReset, dutyUsedMs, dutyWaitMs } from "./dutycycle";
-import { app_event, clock_now_ms, radio_transmit, random_fill, storage_get, storage_put } from "./env";
+import { app_event, radio_transmit, random_fill, storage_get, storage_put } from "./env";
+import { clockNowMs, clockRestart } from "./clock";
 import {
   DROP_AUTH_FAILED, DROP_BAD_CONTENT, DROP_BAD_KEY, DROP_NONE, DROP_REPLAY, FRAME_ID_BYTES, FRAME_MAX_BYTES, HOP_LIMIT_MAX, OFF_DEST, OFF_NONCE, TYPE_ACK,
   TYPE_ANNOUNCE, TYPE_CHANNEL, TYPE_DIRECT, frameCheck, frameHopLimit, frameHopsLeft, frameNextHop, framePrevHop,
@@ -193,10 +194,7 @@ let nextAnnounceMs: i64 = 0;
 // Small helpers
 
 function readClock(): void {
-  const t = clock_now_ms();
-  // Non-trapping conversion (NaN -> 0); the clock never runs backwards here.
-  let ms = <i64>t;
-  if (!(t > 0)) ms = 0;
+  const ms = clockNowMs();
   if (ms > nowMs) nowMs = ms;
 }
 
@@ -426,6 +424,7 @@ export function nodeInit(cfg: usize, len: i32): i32 {
   dedupReset(load<u64>(RAND));
   radioBusy = false;
   nowMs = 0;
+  clockRestart();
   readClock();
 
   // Identity: the seed survives reboots; a new node makes one.
