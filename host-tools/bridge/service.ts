@@ -11,7 +11,11 @@ import { namedCounters, statusText } from "./messages.js";
 
 export type Contact = { id: string; name: string; edPublic: string };
 
-export type DeliveryState = "sent" | "acked" | "failed";
+/**
+ * sent, acked (end to end), failed; stored: kept by keepers for a recipient that did not
+ * answer (attempts = keepers so far); delivered: through the keepers (a verified receipt).
+ */
+export type DeliveryState = "sent" | "acked" | "failed" | "stored" | "delivered";
 
 /** Events of the API (host-tools/API.md, "Events"). */
 export type ApiEvent =

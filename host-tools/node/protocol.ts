@@ -101,13 +101,15 @@ export const EventType = {
   CONTACT: 0x84,
 } as const;
 
-export const DeliveryState = { SENT: 1, ACKED: 2, FAILED: 3 } as const;
+/** DELIVERY states (ABI.md); 4 and 5 come from storage (firmware/STORAGE.md). */
+export const DeliveryState = { SENT: 1, ACKED: 2, FAILED: 3, STORED: 4, DELIVERED: 5 } as const;
+const DELIVERY_STATE_NAMES = { 1: "sent", 2: "acked", 3: "failed", 4: "stored", 5: "delivered" } as const;
 
 export type NodeEvent =
   | { type: "identity"; contactId: string; edPublic: Uint8Array; xPublic: Uint8Array }
   | { type: "channel"; slot: number; senderId: string; seq: number; unixS: number; text: string }
   | { type: "direct"; contactId: string; msgId: number; unixS: number; text: string }
-  | { type: "delivery"; ref: number; state: "sent" | "acked" | "failed"; attempts: number }
+  | { type: "delivery"; ref: number; state: "sent" | "acked" | "failed" | "stored" | "delivered"; attempts: number }
   | { type: "contact"; contactId: string; edPublic: Uint8Array; name: string }
   | { type: "unknown"; bytes: Uint8Array };
 
@@ -130,9 +132,9 @@ export function decodeEvent(b: Uint8Array): NodeEvent {
           unixS: v.getUint32(13, true), text: dec.decode(b.subarray(18, 18 + n)) };
       }
       case EventType.DELIVERY: {
-        const s = b[5];
-        return { type: "delivery", ref: v.getUint32(1, true),
-          state: s === DeliveryState.ACKED ? "acked" : s === DeliveryState.FAILED ? "failed" : "sent", attempts: b[6] };
+        const state = DELIVERY_STATE_NAMES[b[5] as keyof typeof DELIVERY_STATE_NAMES];
+        if (!state) break; // a state this laptop does not know
+        return { type: "delivery", ref: v.getUint32(1, true), state, attempts: b[6] };
       }
       case EventType.CONTACT: {
         const n = b[41];

@@ -55,16 +55,25 @@ export class IdealMedium {
     }
   }
 
-  async addNode(name = `n${this.nodes.length}`, overrides: Partial<NodeConfig> = {}): Promise<number> {
-    const index = this.nodes.length;
-    const storage = new MemoryStore();
-    const node = await NodeHost.create({
-      config: { ...this.config, nodeName: name, ...overrides },
+  private configs: NodeConfig[] = [];
+  private earlierEvents: NodeEvent[][] = [];
+
+  private createHost(index: number, storage: MemoryStore): Promise<NodeHost> {
+    return NodeHost.create({
+      config: this.configs[index],
       now: () => this.nowMs,
       random: (out) => this.random(out),
       storage,
       transmit: (frame) => this.transmit(index, frame),
     }, this.module);
+  }
+
+  async addNode(name = `n${this.nodes.length}`, overrides: Partial<NodeConfig> = {}): Promise<number> {
+    const index = this.nodes.length;
+    const storage = new MemoryStore();
+    this.configs.push({ ...this.config, nodeName: name, ...overrides });
+    this.earlierEvents.push([]);
+    const node = await this.createHost(index, storage);
     this.nodes.push(node);
     this.storage.push(storage);
     this.alive.push(true);
@@ -92,7 +101,21 @@ export class IdealMedium {
   kill(i: number): void { this.alive[i] = false; }
   revive(i: number): void { this.alive[i] = true; this.schedulePoll(i, 0); }
 
-  events(i: number): NodeEvent[] { return this.nodes[i].events; }
+  /**
+   * A reboot: a fresh instance of the core with the node's storage (what a board
+   * keeps in flash) and nothing else; it comes back alive. Events from before stay
+   * readable through events(i).
+   */
+  async reboot(i: number): Promise<void> {
+    this.earlierEvents[i].push(...this.nodes[i].events);
+    this.transmitting[i] = false;
+    this.nodes[i] = await this.createHost(i, this.storage[i]);
+    this.alive[i] = true;
+    this.wakeAt[i] = Infinity;
+    this.schedulePoll(i, 0);
+  }
+
+  events(i: number): NodeEvent[] { return [...this.earlierEvents[i], ...this.nodes[i].events]; }
 
   at(delayMs: number, run: () => void): void {
     this.queue.push({ at: this.nowMs + delayMs, seq: this.seq++, run });

@@ -130,7 +130,7 @@ describe("frameCheck", () => {
     expect(asCheck(Uint8Array.of(0x88, 0x00, ...f.subarray(2)))).toBe(DROP.BAD_VERSION); // version 2
     expect(asCheck(Uint8Array.of(0x09, 0x00, ...f.subarray(2)))).toBe(DROP.BAD_VERSION); // version 0
     expect(asCheck(Uint8Array.of(0x49, 0x00, ...f.subarray(2)))).toBe(DROP.BAD_FLAGS);
-    expect(asCheck(Uint8Array.of(0x60, 0x00, ...f.subarray(2)))).toBe(DROP.BAD_TYPE);   // type 4
+    expect(asCheck(Uint8Array.of(0x68, 0x00, ...f.subarray(2)))).toBe(DROP.BAD_TYPE);   // type 5
     expect(asCheck(Uint8Array.of(0x78, 0x00, ...f.subarray(2)))).toBe(DROP.BAD_TYPE);   // type 7
     expect(asCheck(Uint8Array.of(0x48, 0x00, ...f.subarray(2)))).toBe(DROP.BAD_HOPS);   // limit 0
     expect(asCheck(Uint8Array.of(0x48, 0x80, ...f.subarray(2)))).toBe(DROP.BAD_HOPS);   // limit 8

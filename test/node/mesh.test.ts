@@ -10,7 +10,7 @@ import type { NodeEvent } from "../../host-tools/node/protocol.js";
 const C = {
   RX: 0, AUTH_FAILED: 8, REPLAY: 12, DUPLICATE: 13, TX: 16, RELAYED: 18, RELAY_CANCELLED: 19, DELIVERED_DIRECT: 20,
   DELIVERED_CHANNEL: 21, ROUTES_LEARNED: 24, ROUTE_REPAIRS: 25, QUEUE_DROPS: 27, UNICAST_SENT: 28, FLOOD_SENT: 29,
-  CONTACTS: 30, DIRECT_FAILED: 33, HOP_RETRIES: 34,
+  CONTACTS: 30, DIRECT_FAILED: 33, HOP_RETRIES: 34, MAIL_DEPOSITED: 44, MAIL_KEPT: 45, MAIL_RELEASED: 49,
 };
 const TYPE_DIRECT = 2;
 const frameType = (f: Uint8Array) => (f[0] >> 3) & 7;
@@ -118,18 +118,39 @@ describe("a diamond: 0 - {1, 2} - 3", () => {
 });
 
 describe("a partition that heals", () => {
-  it("reports failure while cut off, then delivers once the link is back", async () => {
+  it("hands the message to a keeper while cut off, delivers it when the recipient is heard again", async () => {
     const m = await mesh(4, [[0, 1], [1, 2], [2, 3]]);
     m.setLink(1, 2, false);
-    sendAndWait(m, 0, 3, 1, "into the void");
-    expect(delivery(m, 0, 1)).toEqual(["sent", "failed"]);
-    expect(m.nodes[0].counter(C.DIRECT_FAILED)).toBe(1);
+    expect(m.act(0, (n) => n.sendDirect(idOf(m, 3), 1, "into the void"))).toBe(0);
+    m.run(3_600_000, () => delivery(m, 0, 1).includes("stored"));
+    // Node 1 is the only node on the sender's side: one keeper of the three wanted.
+    expect(delivery(m, 0, 1)).toEqual(["sent", "stored"]);
+    expect(m.events(0).find((e) => e.type === "delivery" && e.ref === 1 && e.state === "stored")).toMatchObject({ attempts: 1 });
+    expect(m.nodes[0].counter(C.DIRECT_FAILED)).toBe(0);
+    expect(m.nodes[1].counter(C.MAIL_KEPT)).toBe(1);
     expect(directs(m, 3)).toHaveLength(0);
 
     m.setLink(1, 2, true);
+    m.act(3, (n) => n.announce()); // the recipient is heard again
+    m.run(600_000, () => delivery(m, 0, 1).includes("delivered"));
+    expect(directs(m, 3).map((d) => d.text)).toEqual(["into the void"]);
+    // More "stored" reports may come in between (node 1's relay of the deposit, queued
+    // before the link came back, found a second volunteer); "delivered" comes last.
+    expect([...new Set(delivery(m, 0, 1))]).toEqual(["sent", "stored", "delivered"]);
+    expect(m.nodes[1].counter(C.MAIL_RELEASED)).toBe(1);
+
     sendAndWait(m, 0, 3, 2, "healed");
     expect(acked(m, 0, 2)).toBe(true);
-    expect(directs(m, 3).map((d) => d.text)).toEqual(["healed"]);
+    expect(directs(m, 3).map((d) => d.text)).toEqual(["into the void", "healed"]);
+  });
+
+  it("reports failure when no node can keep the message", async () => {
+    const m = await mesh(2, [[0, 1]]);
+    m.setLink(0, 1, false);
+    sendAndWait(m, 0, 1, 1, "nobody hears this");
+    expect(delivery(m, 0, 1)).toEqual(["sent", "failed"]);
+    expect(m.nodes[0].counter(C.DIRECT_FAILED)).toBe(1);
+    expect(m.nodes[0].counter(C.MAIL_DEPOSITED)).toBe(1); // offered, but nobody heard it
   });
 });
 

@@ -15,7 +15,7 @@ import { loadCrypto, type Crypto } from "../../host-tools/crypto/index.js";
 // Constants of PROTOCOL.md
 
 export const VERSION = 1;
-export const TYPE = { ANNOUNCE: 0, CHANNEL: 1, DIRECT: 2, ACK: 3 } as const;
+export const TYPE = { ANNOUNCE: 0, CHANNEL: 1, DIRECT: 2, ACK: 3, STORE: 4 } as const;
 export const BODY_CLASSES = [48, 112, 197] as const;
 export const HEADER_BYTES = 42;
 export const TAG_BYTES = 16;
@@ -53,6 +53,8 @@ export const LABEL = {
   dm: ascii("outcaxt/v1 dm"),
   ack: ascii("outcaxt/v1 ack"),
   announce: ascii("outcaxt/v1 announce"),
+  mailbox: ascii("outcaxt/v1 mailbox"),
+  drop: ascii("outcaxt/v1 drop"),
 } as const;
 
 // ---------------------------------------------------------------------------
@@ -188,6 +190,11 @@ export const dmTag = (pk: Uint8Array, epoch: number, direction: number): Uint8Ar
 export const messageKey = (shared: Uint8Array, pk: Uint8Array, nonce: Uint8Array): Uint8Array =>
   hkdf(concat(shared, pk), nonce, LABEL.dm);
 export const ackKey = (msgKey: Uint8Array): Uint8Array => hkdfExpand(msgKey, LABEL.ack);
+/** STORAGE.md "Mailbox tag": HMAC(key = x25519_pub, "outcaxt/v1 mailbox" ‖ le32(epoch))[0..8]. */
+export const mailboxTag = (x25519Pub: Uint8Array, epoch: number): Uint8Array =>
+  hmac(x25519Pub, LABEL.mailbox, le32(epoch)).slice(0, 8);
+/** STORAGE.md "Drop key": HMAC(K_ack, "outcaxt/v1 drop"). */
+export const dropKey = (kAck: Uint8Array): Uint8Array => hmac(kAck, LABEL.drop);
 
 // ---------------------------------------------------------------------------
 // Frames (PROTOCOL.md "Frame layout")
@@ -219,7 +226,7 @@ export function checkFrame(frame: Uint8Array): number {
   if (flags >> 6 !== VERSION) return DROP.BAD_VERSION;
   if ((flags & 7) !== 0) return DROP.BAD_FLAGS;
   const type = (flags >> 3) & 7;
-  if (type > 3) return DROP.BAD_TYPE;
+  if (type > TYPE.STORE) return DROP.BAD_TYPE;
   const limit = frame[1] >> 4;
   if (limit < 1 || limit > 7 || (frame[1] & 15) > limit) return DROP.BAD_HOPS;
   if (type === TYPE.ANNOUNCE && body !== 197) return DROP.BAD_PADDING;
@@ -396,5 +403,25 @@ export class ReferenceProtocol {
     if (!pt) return { reason: DROP.AUTH_FAILED };
     if (!isZero(pt.subarray(4))) return { reason: DROP.BAD_CONTENT };
     return { reason: DROP.NONE, value: { msgId: readLe32(pt, 0) } };
+  }
+
+  /** STORAGE.md: STORE frame, op ‖ len ‖ content ‖ zeros under K_mesh. random = nonce (24). */
+  sealStore(hopLimit: number, kMesh: Uint8Array, dest: Uint8Array, op: number, content: Uint8Array,
+    random: Uint8Array, plaintext?: Uint8Array): Uint8Array {
+    const pt = plaintext ?? concat(Uint8Array.of(op, content.length), content);
+    const padded = new Uint8Array(bodyClassFor(pt.length));
+    padded.set(pt);
+    return this.seal(header(TYPE.STORE, hopLimit, random.subarray(0, 24), dest), kMesh, padded);
+  }
+
+  openStore(frame: Uint8Array, kMesh: Uint8Array): Opened<{ op: number; content: Uint8Array }> {
+    const reason = checkFrame(frame);
+    if (reason !== DROP.NONE) return { reason };
+    if (((frame[0] >> 3) & 7) !== TYPE.STORE) return { reason: DROP.BAD_TYPE };
+    const pt = this.open(frame, kMesh);
+    if (!pt) return { reason: DROP.AUTH_FAILED };
+    const len = pt[1];
+    if (pt[0] === 0 || 2 + len > pt.length || !isZero(pt.subarray(2 + len))) return { reason: DROP.BAD_CONTENT };
+    return { reason: DROP.NONE, value: { op: pt[0], content: pt.slice(2, 2 + len) } };
   }
 }

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildAs, fn, type AsExports } from "../helpers/as-build.js";
 import {
   ANNOUNCE_NAME_MAX, CHANNEL_TEXT_MAX, DIRECT_TEXT_MAX, DROP, ERR_INVALID, ERR_LENGTH, LABEL, OFF, ReferenceProtocol,
-  ackKey, bodyClassFor, channelKey, channelTag, concat, dmTag, ed25519Sign, hkdf, identityBlock, identityFromSeed,
+  ackKey, bodyClassFor, channelKey, channelTag, concat, dmTag, dropKey, mailboxTag, ed25519Sign, hkdf, identityBlock, identityFromSeed,
   le32, meshKey, messageKey, pairDirection, pairKey, pseudonym, x25519, x25519Base,
 } from "./reference-protocol.js";
 
@@ -132,6 +132,17 @@ class AsNode {
     this.put(S.FRAME, frame); this.put(S.KEY, kAck);
     const reason = this.call("open_ack", this.at(S.FRAME), frame.length, this.at(S.KEY), this.at(S.OUT));
     return { reason, pt: this.get(S.OUT, 48) };
+  }
+  sealStore(hopLimit: number, kMesh: Uint8Array, dest: Uint8Array, op: number, content: Uint8Array, random: Uint8Array): Uint8Array | number {
+    this.put(S.KEY, kMesh); this.put(S.DEST, dest); this.put(S.TEXT, content); this.put(S.RANDOM, random);
+    const n = this.call("seal_store", this.at(S.FRAME), hopLimit, this.at(S.KEY), this.at(S.DEST), op, this.at(S.TEXT),
+      content.length, this.at(S.RANDOM));
+    return n > 0 ? this.get(S.FRAME, n) : n;
+  }
+  openStore(frame: Uint8Array, kMesh: Uint8Array): { reason: number; pt: Uint8Array } {
+    this.put(S.FRAME, frame); this.put(S.KEY, kMesh);
+    const reason = this.call("open_store", this.at(S.FRAME), frame.length, this.at(S.KEY), this.at(S.OUT));
+    return { reason, pt: this.get(S.OUT, frame.length - 58) };
   }
   /** Generic open by type with the keys a test holds. */
   open(frame: Uint8Array, keys: Keys): number {
@@ -755,5 +766,64 @@ describe("tampering", () => {
 
   it("no call grew the memory", () => {
     expect(node.ex.memory.buffer.byteLength).toBe(memoryBytes);
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe("STORE and the storage keys (STORAGE.md)", () => {
+  it("AS and reference seal the same STORE bytes at every content length and open each other's", () => {
+    const kMesh = meshKey(ascii("storage"));
+    for (let len = 0; len <= 195; len++) {
+      const dest = rand(8);
+      const content = rand(len);
+      const random = rand(24);
+      const op = 1 + randomInt(255);
+      const hop = 1 + randomInt(7);
+      const frame = node.sealStore(hop, kMesh, dest, op, content, random) as Uint8Array;
+      expect(hex(frame)).toBe(hex(ref.sealStore(hop, kMesh, dest, op, content, random)));
+      expect(frame.length).toBe(bodyClassFor(2 + len) + 58);
+      expect(ref.openStore(frame, kMesh)).toEqual({ reason: DROP.NONE, value: { op, content } });
+      const back = node.openStore(ref.sealStore(hop, kMesh, dest, op, content, rand(24)), kMesh);
+      expect(back.reason).toBe(DROP.NONE);
+      expect(hex(back.pt.subarray(0, 2 + len))).toBe(hex(concat(Uint8Array.of(op, len), content)));
+    }
+    expect(node.sealStore(3, kMesh, rand(8), 1, rand(196), rand(24))).toBe(ERR_LENGTH);
+    expect(node.sealStore(3, kMesh, rand(8), 0, rand(4), rand(24))).toBe(ERR_INVALID);
+    expect(node.sealStore(8, kMesh, rand(8), 1, rand(4), rand(24))).toBe(ERR_INVALID);
+  });
+
+  it("refuses op 0, a length past the body, non-zero padding, a wrong mesh key and another type", () => {
+    const kMesh = meshKey(ascii("storage"));
+    const raw = (pt: Uint8Array) => ref.sealStore(3, kMesh, rand(8), 0, new Uint8Array(0), rand(24), pt);
+    expect(node.openStore(raw(Uint8Array.of(5, 3, 1, 2, 3)), kMesh).reason).toBe(DROP.NONE);
+    expect(node.openStore(raw(Uint8Array.of(0, 3, 1, 2, 3)), kMesh).reason).toBe(DROP.BAD_CONTENT);   // op 0
+    expect(node.openStore(raw(Uint8Array.of(5, 47, 1, 2, 3)), kMesh).reason).toBe(DROP.BAD_CONTENT);  // 2 + 47 > 48
+    expect(node.openStore(raw(Uint8Array.of(5, 46, ...new Uint8Array(46))), kMesh).reason).toBe(DROP.NONE);
+    const padded = new Uint8Array(48);
+    padded.set([5, 2, 1, 2]);
+    padded[40] = 1;                                                                                       // padding not zero
+    expect(node.openStore(raw(padded), kMesh).reason).toBe(DROP.BAD_CONTENT);
+    expect(ref.openStore(raw(padded), kMesh).reason).toBe(DROP.BAD_CONTENT);
+    const frame = ref.sealStore(3, kMesh, rand(8), 9, ascii("abc"), rand(24));
+    expect(node.openStore(frame, meshKey(ascii("other"))).reason).toBe(DROP.AUTH_FAILED);
+    const asChannel = frame.slice();
+    asChannel[0] = 0x48;
+    expect(node.openStore(asChannel, kMesh).reason).toBe(DROP.BAD_TYPE);
+  });
+
+  it("mailbox tags and drop keys agree with the reference", () => {
+    for (let i = 0; i < 50; i++) {
+      const xPub = rand(32);
+      const epoch = EPOCH + randomInt(1000);
+      node.put(S.PUB, xPub);
+      node.call("mailbox_tag", node.at(S.DEST), node.at(S.PUB), epoch);
+      expect(hex(node.get(S.DEST, 8))).toBe(hex(mailboxTag(xPub, epoch)));
+      const kAck = rand(32);
+      node.put(S.KEY, kAck);
+      node.call("drop_key", node.at(S.KEY2), node.at(S.KEY));
+      expect(hex(node.get(S.KEY2, 32))).toBe(hex(dropKey(kAck)));
+    }
+    expect(hex(mailboxTag(new Uint8Array(32), 1))).not.toBe(hex(mailboxTag(new Uint8Array(32), 2)));
   });
 });

@@ -93,14 +93,14 @@ describe("requests and replies", () => {
     for (const w of b.raw) expect([w[0], w.at(-1)]).toEqual([0, 0]);
   });
 
-  it("STATUS_GET: 44 counters and the node's state, SERIAL_ERRORS, RESULT", async () => {
+  it("STATUS_GET: 64 counters and the node's state, SERIAL_ERRORS, RESULT", async () => {
     const b = await Board.create({ dutyCyclePermille: 100 });
     b.node.serialReceive(Uint8Array.of(0, 7, 7, 7, 0)); // one COBS error
     const got = b.ask(request.statusGet(), 9);
     expect(got.map((m) => m.kind)).toEqual(["status", "serialErrors", "result"]);
     const s = got[0].kind === "status" ? got[0].status : null;
-    expect(s!.counters).toHaveLength(44);
-    for (let i = 0; i < 44; i++) expect(s!.counters[i]).toBe(b.node.counter(i) >>> 0);
+    expect(s!.counters).toHaveLength(64);
+    for (let i = 0; i < 64; i++) expect(s!.counters[i]).toBe(b.node.counter(i) >>> 0);
     expect(s!.counters[38]).toBe(1);
     expect(s!.dutyBudgetMs).toBe(360_000);
     expect(s!).toMatchObject({ queued: 0, pendingDirect: 0, routes: 0, channels: 0, airtimeLastHourMs: 0 });

@@ -15,6 +15,7 @@
 //   0 sender id 8   8 slot u8 (+1, 0 = free)   12 highest seq u32   16 bitmap u64   24 last heard ms i64
 import { channelTag, dmTag, pairDirection, pairKey, KEY_BYTES, ID_X25519_PUB } from "./keys";
 import { wipe } from "../crypto/ct";
+import { storage_get, storage_put } from "./env";
 
 export const CONTACTS_MAX: i32 = 32;
 export const CONTACT_BYTES: i32 = 224;
@@ -156,7 +157,69 @@ export function contactStore(i: i32, an: usize, identity: usize, nowMs: i64, epo
     store<u8>(c + CT_USED, 1);
   }
   contactTags(i, identity, epoch, true);
+  contactSave(i);
   return true;
+}
+
+// ---------------------------------------------------------------------------
+// Persistence: each contact is the storage record ct.NN (its whole entry, K_pair
+// included: the seed it derives from is in storage too), written when its keys
+// change or it accepts a message, read back by node_init. A reboot thus keeps who
+// may write to us and which message ids were delivered (STORAGE.md "Persistence").
+
+/** "ct.NN": storage key of contact slot NN. */
+const CT_KEY: usize = memory.data<u8>([0x63, 0x74, 0x2e, 0x30, 0x30]);
+const CT_KEY_LEN: i32 = 5;
+const CT_EMPTY: usize = memory.data(8, 8);
+
+function contactKey(i: i32): void {
+  store<u8>(CT_KEY + 3, <u8>(0x30 + i / 10));
+  store<u8>(CT_KEY + 4, <u8>(0x30 + i % 10));
+}
+
+export function contactSave(i: i32): void {
+  if (i < 0 || i >= CONTACTS_MAX) return;
+  contactKey(i);
+  if (contactUsed(i)) storage_put(CT_KEY, CT_KEY_LEN, contactAt(i), CONTACT_BYTES);
+  else storage_put(CT_KEY, CT_KEY_LEN, CT_EMPTY, 1);
+}
+
+/**
+ * Reads the contacts back from storage (after contactsReset). Message counters
+ * restart at least at the clock in seconds (ids sent since the last save stay
+ * below); tags are recomputed by the caller. Returns how many were loaded.
+ */
+export function contactsLoad(nowMs: i64): i32 {
+  let n = 0;
+  for (let i = 0; i < CONTACTS_MAX; i++) {
+    const c = contactAt(i);
+    contactKey(i);
+    if (storage_get(CT_KEY, CT_KEY_LEN, c, CONTACT_BYTES) != CONTACT_BYTES || load<u8>(c + CT_USED) != 1) {
+      wipe(c, CONTACT_BYTES);
+      continue;
+    }
+    const start = counterStart(nowMs);
+    if (load<u32>(c + CT_MSG_COUNTER) < start) store<u32>(c + CT_MSG_COUNTER, start);
+    store<u32>(c + CT_TAGS_EPOCH, 0xffffffff);
+    n++;
+  }
+  return n;
+}
+
+/**
+ * The contact whose DIRECT tag towards us for `epoch` is the 8 bytes at `tag`
+ * (one HMAC per contact: only for stored mail addressed to us, STORAGE.md), or -1.
+ */
+export function contactByRxTagAt(tag: usize, identity: usize, epoch: u32, scratch: usize): i32 {
+  const want = load<u64>(tag);
+  const me = identity + ID_X25519_PUB;
+  for (let i = 0; i < CONTACTS_MAX; i++) {
+    if (!contactUsed(i)) continue;
+    const c = contactAt(i);
+    dmTag(scratch, c + CT_PAIR_KEY, epoch, pairDirection(c + CT_X_PUB, me));
+    if (load<u64>(scratch) == want) return i;
+  }
+  return -1;
 }
 
 export function contactTouch(i: i32, nowMs: i64): void {
@@ -231,6 +294,7 @@ export function contactAcceptMsgId(i: i32, msgId: u32, nowMs: i64): bool {
   if (!windowAccept(c + CT_REPLAY_HIGH, c + CT_REPLAY_BITS, msgId)) return false;
   const s = nowMs / 1000;
   store<u32>(c + CT_LAST_DIRECT_S, s < 1 ? 1 : <u32>s);
+  contactSave(i);
   return true;
 }
 

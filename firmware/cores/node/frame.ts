@@ -61,8 +61,10 @@ export const TYPE_ANNOUNCE: i32 = 0;
 export const TYPE_CHANNEL: i32 = 1;
 export const TYPE_DIRECT: i32 = 2;
 export const TYPE_ACK: i32 = 3;
-/** Types 4..7 are unassigned in version 1. */
-export const TYPE_COUNT: i32 = 4;
+/** Storage: mail kept for absent nodes and mesh-kept file blocks (firmware/STORAGE.md). */
+export const TYPE_STORE: i32 = 4;
+/** Types 5..7 are unassigned in version 1. */
+export const TYPE_COUNT: i32 = 5;
 /** Meshtastic's maximum, kept (anchors.md); the 4-bit field could say 15. */
 export const HOP_LIMIT_MAX: i32 = 7;
 export const HOP_LIMIT_MIN: i32 = 1;

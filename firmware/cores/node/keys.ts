@@ -104,6 +104,15 @@ const L_ACK: usize = memory.data<u8>([
   0x6f, 0x75, 0x74, 0x63, 0x61, 0x78, 0x74, 0x2f, 0x76, 0x31, 0x20, 0x61, 0x63, 0x6b]);
 const L_ACK_LEN: i32 = 14;
 
+/** "outcaxt/v1 mailbox": HMAC message prefix of a mailbox tag (STORAGE.md). */
+const L_MAILBOX: usize = memory.data<u8>([
+  0x6f, 0x75, 0x74, 0x63, 0x61, 0x78, 0x74, 0x2f, 0x76, 0x31, 0x20, 0x6d, 0x61, 0x69, 0x6c, 0x62, 0x6f, 0x78]);
+const L_MAILBOX_LEN: i32 = 18;
+/** "outcaxt/v1 drop": HMAC message of a mail's drop key (STORAGE.md). */
+const L_DROP: usize = memory.data<u8>([
+  0x6f, 0x75, 0x74, 0x63, 0x61, 0x78, 0x74, 0x2f, 0x76, 0x31, 0x20, 0x64, 0x72, 0x6f, 0x70]);
+const L_DROP_LEN: i32 = 15;
+
 // ---------------------------------------------------------------------------
 // Scratch (wiped after each use)
 
@@ -329,4 +338,22 @@ export function sharedSecret(out: usize, secret: usize, pub: usize): bool {
     return false;
   }
   return true;
+}
+
+// ---------------------------------------------------------------------------
+// Storage (firmware/STORAGE.md "Mail")
+
+/** 8-byte mailbox tag: HMAC(key = x25519Pub, "outcaxt/v1 mailbox" ‖ le32(epoch))[0..8] to `out`. Public inputs. */
+export function mailboxTag(out: usize, x25519Pub: usize, epoch: u32): void {
+  labelEpochMac(x25519Pub, L_MAILBOX, L_MAILBOX_LEN, epoch, 0);
+  memory.copy(out, MAC, TAG8_BYTES);
+  wipeScratch();
+}
+
+/** Drop key of a stored mail: HMAC(K_ack, "outcaxt/v1 drop") (32 bytes) to `out`. */
+export function dropKey(out: usize, ackKeyPtr: usize): void {
+  hmacSha256Init(HMAC_CTX, ackKeyPtr, KEY_BYTES);
+  hmacSha256Update(HMAC_CTX, L_DROP, L_DROP_LEN);
+  hmacSha256Final(HMAC_CTX, out);
+  wipeScratch();
 }

@@ -26,7 +26,7 @@ import {
   channelAcceptSeq, channelByTag, channelJoin, channelKeyPtr, channelNextSeq, channelTags, channelUsed, CHANNELS_MAX,
   contactAcceptMsgId, contactAt, contactById, contactByKey, contactByRxTag, contactCount, contactNextMsgId,
   contactSeenMsgId, contactSlotForNew, contactStore, contactTags, contactTouch, contactTxDirection, contactUsed,
-  contactsReset,
+  contactsReset, contactsLoad, contactByRxTagAt, CT_X_PUB,
 } from "./contacts";
 import {
   dedupCopyTag, dedupFromOrigin, dedupInsert, dedupLookup, dedupMarkFromOrigin, dedupMarkRelayed, dedupNoteCopy, dedupPrevHop, dedupRelayed,
@@ -37,19 +37,20 @@ import { app_event, radio_transmit, random_fill, storage_get, storage_put } from
 import { clockNowMs, clockRestart } from "./clock";
 import {
   DROP_AUTH_FAILED, DROP_BAD_CONTENT, DROP_BAD_KEY, DROP_NONE, DROP_REPLAY, FRAME_ID_BYTES, FRAME_MAX_BYTES, HOP_LIMIT_MAX, OFF_DEST, OFF_NONCE, TYPE_ACK,
-  TYPE_ANNOUNCE, TYPE_CHANNEL, TYPE_DIRECT, frameCheck, frameHopLimit, frameHopsLeft, frameNextHop, framePrevHop,
+  TYPE_ANNOUNCE, TYPE_CHANNEL, TYPE_DIRECT, TYPE_STORE, frameCheck, frameHopLimit, frameHopsLeft, frameNextHop, framePrevHop,
   frameSetRelayFields, frameType,
 } from "./frame";
 import {
   CHANNEL_NAME_MAX_BYTES, EPOCH_MS, IDENTITY_BYTES, ID_ED25519_PUB, ID_X25519_PUB, MESH_NAME_MAX_BYTES,
-  PASSPHRASE_MAX_BYTES, channelKey, identityFromSeed, meshKey, prekeyPublic, pseudonym,
+  PASSPHRASE_MAX_BYTES, channelKey, dropKey, identityFromSeed, meshKey, prekeyPublic, pseudonym,
 } from "./keys";
 import { ROUTE_MAX_FAILURES, routeConfirm, routeCount, routeFail, routeForget, routeLearn, routeLookup, routeNextHop, routeReset } from "./routes";
 import {
   ACK_MSG_ID, ACK_RANDOM_BYTES, ANNOUNCE_RANDOM_BYTES, AN_ED25519_PUB, AN_NAME, AN_NAME_LEN, AN_PREKEY_EPOCH,
   AN_PREKEY_PUB, AN_UNIX_S, AN_X25519_PUB, CHANNEL_RANDOM_BYTES, CH_SENDER_ID, CH_SEQ, CH_TEXT, CH_TEXT_LEN,
   CH_TEXT_MAX_BYTES, CH_UNIX_S, DIRECT_RANDOM_BYTES, DM_MSG_ID, DM_TEXT, DM_TEXT_LEN, DM_TEXT_MAX_BYTES, DM_UNIX_S,
-  openAck, openAnnounce, openChannel, openDirect, sealAck, sealAnnounce, sealChannel, sealDirect,
+  ST_CONTENT, ST_LEN, ST_OP, STORE_RANDOM_BYTES,
+  openAck, openAnnounce, openChannel, openDirect, openStore, sealAck, sealAnnounce, sealChannel, sealDirect, sealStore,
 } from "./seal";
 import {
   C_ACKS_RECEIVED, C_ACKS_SENT, C_ANNOUNCES_SENT, C_CONTACTS, C_DELIVERED_CHANNEL, C_DELIVERED_DIRECT,
@@ -59,9 +60,11 @@ import {
 } from "./stats";
 import {
   TX_PRIO_ACK, TX_PRIO_ANNOUNCE, TX_PRIO_CHANNEL, TX_PRIO_DIRECT, TX_PRIO_FLOOD_RELAY, contentionDelayMs,
-  txCopyFrame, txCount, txEnqueue, txNextDue, txNextWakeMs, txNoteDuplicateHeard, txPriority, txRemove, txReset, TX_NEVER,
+  TX_SLOTS, txCopyFrame, txCount, txEnqueue, txNextDue, txNextWakeMs, txNoteDuplicateHeard, txPriority, txRemove, txReset, TX_NEVER,
 } from "./txqueue";
 import { serialConfigure, serialEvent, serialEventsOn, serialRadioFrame } from "./serial";
+import { MAIL_OP_LAST, mailDeposit, mailInit, mailNextWakeMs, mailOnAnnounce, mailOnStore, mailPoll } from "./mailbox";
+import { FILE_OP_FIRST, filesCommand, filesInit, filesNextWakeMs, filesOnStore, filesPoll, FILE_CMD_FIRST, FILE_CMD_LAST } from "./files";
 
 // ---------------------------------------------------------------------------
 // Tunables (starting values; the simulator is where they get measured)
@@ -120,6 +123,8 @@ const RAND: usize = memory.data(64, 8);        // random bytes for a seal
 const ID8: usize = memory.data(8, 8);
 const TAG8: usize = memory.data(8, 8);
 const EVENT: usize = memory.data(256, 8);
+const MAIL_FRAME: usize = memory.data(256, 8);  // a direct message sealed for keepers
+const MAIL_ACK_KEY: usize = memory.data(32, 8); // its K_ack (secret), or a scratch tag
 /** The config of the last successful node_init (CONFIG_GET on the serial link): 16 + 32 + 15 bytes at most. */
 export const CONFIG_MAX_BYTES: i32 = 63;
 const CONFIG: usize = memory.data(64, 8);
@@ -159,6 +164,8 @@ const ECHOES: usize = memory.data(ECHO_MAX * ECHO_BYTES, 8);
 // Scalars
 let initialised = false;
 let relayEnabled = true;
+/** Config flag bit 4: this node keeps nothing for others (no storage to spare). */
+const CONFIG_FLAG_KEEP_NOTHING: i32 = 16;
 /**
  * Plain flooding, the comparison baseline of the simulator (node-flood.wasm):
  * every new frame is relayed once after a short uniform jitter, never cancelled;
@@ -444,7 +451,13 @@ export function nodeInit(cfg: usize, len: i32): i32 {
   myPseudonym = 0;
   updateEpoch();
   nextAnnounceMs = nowMs + 1000 + (<i64>randomByte() * ANNOUNCE_BOOT_DELAY_MAX_MS) / 256;
+  setCounter(C_CONTACTS, contactsLoad(nowMs));
+  epoch = 0;
+  myPseudonym = 0;
+  updateEpoch(); // tags of the loaded contacts
   initialised = true;
+  mailInit((flags & CONFIG_FLAG_KEEP_NOTHING) == 0);
+  filesInit();
   configLen = 16 + meshLen + nLen;
   memory.copy(CONFIG, cfg, configLen);
   emitIdentity();
@@ -509,6 +522,63 @@ function failPending(p: usize): void {
   count(C_DIRECT_FAILED);
   emitDelivery(load<u32>(p + P_REF), 3, load<u8>(p + P_ATTEMPTS));
   wipe(p, PENDING_BYTES);
+}
+
+/**
+ * Every attempt of pending message p went unanswered: seal it once more and hand
+ * it to keepers (STORAGE.md "Mail"); the outcome then comes as DELIVERY states 4
+ * (stored), 5 (delivered) or 3 (failed) from mailbox.ts. Fails at once when it
+ * cannot be deposited.
+ */
+function depositOrFail(p: usize): void {
+  const ci = load<i32>(p + P_CONTACT);
+  if (baselineFlooding || !contactUsed(ci)) { failPending(p); return; }
+  const c = contactAt(ci);
+  random_fill(RAND, DIRECT_RANDOM_BYTES);
+  const n = sealDirect(MAIL_FRAME, hopLimit, c + CT_PAIR_KEY, contactTxDirection(ci, IDENTITY), epoch, c + CT_PREKEY_PUB,
+    load<u32>(p + P_MSG_ID), <u32>(nowMs / 1000), p + P_TEXT, <i32>load<u8>(p + P_TEXT_LEN), RAND, MAIL_ACK_KEY);
+  const ok = n > 0 && mailDeposit(MAIL_FRAME, n, MAIL_ACK_KEY, c + CT_X_PUB, epoch, load<u32>(p + P_REF), 0);
+  wipe(MAIL_ACK_KEY, 32);
+  wipe(MAIL_FRAME, 256);
+  if (!ok) { failPending(p); return; }
+  wipe(p, PENDING_BYTES);
+}
+
+/**
+ * Opens a DIRECT frame that came out of storage (mailbox.ts), sealed at hour
+ * `mailEpoch`: finds the contact by its tag for that epoch, opens it with the
+ * current or previous prekey, delivers the message once and writes the mail's
+ * drop key to `dropKeyOut`. Returns 0 delivered, 1 already delivered before (the
+ * receipt is due again), -1 not ours or not openable (counted).
+ */
+export function nodeOpenMail(frame: usize, len: i32, mailEpoch: u32, dropKeyOut: usize): i32 {
+  const tag = frame + OFF_DEST;
+  let ci = contactByRxTag(tag);
+  if (ci < 0) ci = contactByRxTagAt(tag, IDENTITY, mailEpoch, MAIL_ACK_KEY);
+  if (ci < 0) { count(C_UNKNOWN_SENDER); return -1; }
+  const c = contactAt(ci);
+  let r = openDirect(frame, len, c + CT_PAIR_KEY, PREKEYS + PK_CUR_SECRET, PLAIN, MAIL_ACK_KEY);
+  if (r == DROP_AUTH_FAILED && load<u32>(PREKEYS + PK_HAS_PREV) != 0) {
+    r = openDirect(frame, len, c + CT_PAIR_KEY, PREKEYS + PK_PREV_SECRET, PLAIN, MAIL_ACK_KEY);
+  }
+  if (r != DROP_NONE) { count(r); return -1; }
+  dropKey(dropKeyOut, MAIL_ACK_KEY);
+  wipe(MAIL_ACK_KEY, 32);
+  contactTouch(ci, nowMs);
+  const msgId = load<u32>(PLAIN + DM_MSG_ID);
+  if (contactSeenMsgId(ci, msgId)) { count(C_DUPLICATE); wipe(PLAIN, 256); return 1; }
+  if (!contactAcceptMsgId(ci, msgId, nowMs)) { count(DROP_REPLAY); wipe(PLAIN, 256); return 1; }
+  const tLen = <i32>load<u8>(PLAIN + DM_TEXT_LEN);
+  store<u8>(EVENT, 0x82);
+  memory.copy(EVENT + 1, c + CT_ED_PUB, 8);
+  store<u32>(EVENT + 9, msgId);
+  store<u32>(EVENT + 13, load<u32>(PLAIN + DM_UNIX_S));
+  store<u8>(EVENT + 17, <u8>tLen);
+  memory.copy(EVENT + 18, PLAIN + DM_TEXT, tLen);
+  wipe(PLAIN, 256);
+  emit(18 + tLen);
+  count(C_DELIVERED_DIRECT);
+  return 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -589,7 +659,63 @@ export function nodeCommand(cmd: usize, len: i32): i32 {
     emitDelivery(load<u32>(p + P_REF), 1, 1);
     return OK;
   }
+  if (op >= FILE_CMD_FIRST && op <= FILE_CMD_LAST) return filesCommand(cmd, len);
   return ERR_INVALID;
+}
+
+// ---------------------------------------------------------------------------
+// Services for the storage layer (mailbox.ts, files.ts): time, identity, events
+// and sending STORE frames. Callers keep their own buffers: TX, PLAIN and EVENT
+// belong to this file (PLAIN holds the STORE content being handled).
+
+export function nodeNowMs(): i64 { return nowMs; }
+export function nodeEpoch(): u32 { return epoch; }
+/** This hour's pseudonym (PROTOCOL.md "Pseudonyms"). */
+export function nodePseudonym(): u32 { return myPseudonym; }
+/** Hop limit of frames this node originates (config). */
+export function nodeHopLimit(): i32 { return hopLimit; }
+/** The identity block (keys.ts ID_*): public keys at ID_ED25519_PUB / ID_X25519_PUB. */
+export function nodeIdentity(): usize { return IDENTITY; }
+/** Free slots in the transmit queue (storage transfers pace themselves by it). */
+export function nodeTxRoom(): i32 { return TX_SLOTS - txCount(); }
+export function nodeAirtimeMs(len: i32): i64 { return frameAirtimeMs(len); }
+/** Contention slot of a relayed frame of `len` bytes (PROTOCOL.md "Managed flooding"). */
+export function nodeFloodSlotMs(len: i32): i32 { return floodSlotMs(len); }
+/** A uniformly random byte 0..255 from the host's random source. */
+export function nodeRandomByte(): i32 { return randomByte(); }
+
+/** An app event of `len` bytes at `ptr` (its first byte is the event type; ABI.md "App events"). */
+export function nodeEmit(ptr: usize, len: i32): void {
+  if (len <= 0 || len > 256) return;
+  if (ptr != EVENT) memory.copy(EVENT, ptr, len);
+  emit(len);
+}
+
+let storeLastFrameId: u64 = 0;
+/** Frame id (nonce bytes 0..8) of the last frame storeSend queued. */
+export function storeSentFrameId(): u64 { return storeLastFrameId; }
+
+/**
+ * Seals and queues a STORE frame we originate: operation `op`, contentLen bytes at
+ * `content` (not in TX), about `dest` (8 bytes), with `hops` (1..7) and `nextHop`
+ * (0 = flood; else the neighbour asked to carry it, confirmed by its echo when
+ * `echo`). Returns false when it could not be sealed or the queue refused it.
+ */
+export function storeSend(dest: usize, op: i32, content: usize, contentLen: i32, hops: i32, nextHop: u32, prio: i32,
+  delayMs: i64, echo: bool): bool {
+  random_fill(RAND, STORE_RANDOM_BYTES);
+  const n = sealStore(TX, hops, MESH_KEY, dest, op, content, contentLen, RAND);
+  if (n <= 0) return false;
+  frameSetRelayFields(TX, hops, baselineFlooding ? 0 : nextHop, 0);
+  markOwn();
+  if (!enqueue(n, prio, delayMs < 0 ? 0 : delayMs)) return false;
+  noteOwnFrame();
+  storeLastFrameId = load<u64>(TX + OFF_NONCE);
+  if (echo && nextHop != 0 && !baselineFlooding) {
+    echoWait(n, nextHop, prio);
+    store<i64>(echoFind(storeLastFrameId) + E_DEADLINE, i64.MAX_VALUE); // armed when it goes out
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -637,6 +763,7 @@ export function nodeReceive(ptr: usize, len: i32, rssiDbm: i32, snrDbX4: i32): i
     else if (type == TYPE_CHANNEL) handleChannel(len);
     else if (type == TYPE_DIRECT) consumed = handleDirect(len, prevHop);
     else if (type == TYPE_ACK) consumed = handleAck(len, prevHop, nextHop);
+    else if (type == TYPE_STORE) consumed = handleStore(len, prevHop, nextHop);
   }
   if (consumed) {
     if (slot >= 0) dedupMarkRelayed(slot); // handled here: never relayed, whatever copies follow
@@ -651,6 +778,7 @@ function handleAnnounce(len: i32): void {
   if (r != DROP_NONE) { count(r); return; }
   // Our own announce coming back.
   if (load<u64>(PLAIN + AN_ED25519_PUB) == load<u64>(IDENTITY + ID_ED25519_PUB)) return;
+  mailOnAnnounce(PLAIN + AN_X25519_PUB); // a keeper delivers mail kept for this node
   let ci = contactByKey(PLAIN + AN_ED25519_PUB);
   let fresh = false;
   if (ci >= 0) {
@@ -766,6 +894,21 @@ function handleAck(len: i32, prevHop: u32, nextHop: u32): bool {
   return false;
 }
 
+/**
+ * A STORE frame (firmware/STORAGE.md): opened with the mesh key and handed to
+ * the storage layer by operation. Returns true when it was consumed here.
+ */
+function handleStore(len: i32, prevHop: u32, nextHop: u32): bool {
+  const r = openStore(RX, len, MESH_KEY, PLAIN);
+  if (r != DROP_NONE) { count(r); return false; }
+  const op = <i32>load<u8>(PLAIN + ST_OP);
+  const contentLen = <i32>load<u8>(PLAIN + ST_LEN);
+  const hopsTaken = frameHopLimit(RX) - frameHopsLeft(RX);
+  if (op <= MAIL_OP_LAST) return mailOnStore(op, PLAIN + ST_CONTENT, contentLen, RX, hopsTaken);
+  if (op >= FILE_OP_FIRST) return filesOnStore(op, PLAIN + ST_CONTENT, contentLen, RX, hopsTaken, prevHop, nextHop);
+  return false;
+}
+
 /** Relay decision for a frame that was not consumed here. */
 function relay(len: i32, slot: i32, nextHop: u32, snrDb: i32): void {
   if (!relayEnabled || slot < 0 || dedupRelayed(slot)) return;
@@ -778,14 +921,14 @@ function relay(len: i32, slot: i32, nextHop: u32, snrDb: i32): void {
   let ackLastHop = false;
   if (isMe(nextHop) && !baselineFlooding) {
     // Asked to forward: along a learned route, else flood from here.
-    if (type == TYPE_ACK) {
-      const d = dedupLookup(TAG8, nowMs);
-      if (d >= 0) {
-        next = dedupPrevHop(d);
-        if (next == 0) return; // we sent that DIRECT frame ourselves and are done with it
-        ackLastHop = dedupFromOrigin(d);
-      }
-    } else {
+    // An ACK retraces the DIRECT frame it acknowledges; a STORE reply (dest = the
+    // request's frame id) retraces its request the same way.
+    const d = type == TYPE_ACK || type == TYPE_STORE ? dedupLookup(TAG8, nowMs) : -1;
+    if (d >= 0) {
+      next = dedupPrevHop(d);
+      if (next == 0) return; // we sent that frame ourselves and are done with it
+      ackLastHop = dedupFromOrigin(d);
+    } else if (type != TYPE_ACK) {
       const r = routeLookup(TAG8, nowMs);
       if (r >= 0) next = routeNextHop(r);
     }
@@ -802,7 +945,7 @@ function relay(len: i32, slot: i32, nextHop: u32, snrDb: i32): void {
     count(C_RELAYED);
     // An ACK hop is confirmed like any unicast hop, except the last one: the DIRECT
     // frame's origin consumes its ACK and passes nothing on.
-    if (type == TYPE_ACK && next != 0 && !ackLastHop) {
+    if ((type == TYPE_ACK || type == TYPE_STORE) && next != 0 && !ackLastHop) {
       echoWait(len, next, prio);
       store<i64>(echoFind(load<u64>(TX + OFF_NONCE)) + E_DEADLINE, i64.MAX_VALUE); // armed when it goes out
     }
@@ -912,10 +1055,12 @@ export function nodePoll(): i32 {
   for (let i = 0; i < PENDING_MAX; i++) {
     const p = PENDING + <usize>(i * PENDING_BYTES);
     if (load<u8>(p + P_USED) == 0 || load<i64>(p + P_DEADLINE) > nowMs) continue;
-    if (<i32>load<u8>(p + P_ATTEMPTS) >= DIRECT_ATTEMPTS) failPending(p);
+    if (<i32>load<u8>(p + P_ATTEMPTS) >= DIRECT_ATTEMPTS) depositOrFail(p);
     else sendAttempt(p);
   }
   echoTimeouts();
+  mailPoll();
+  filesPoll();
   if (!radioBusy && nowMs >= radioRetryAtMs) transmitNext();
   return nextWakeMs();
 }
@@ -949,8 +1094,9 @@ function transmitNext(): void {
   countAdd(C_TX_AIRTIME_MS, <i32>air);
   if (next != 0) {
     count(C_UNICAST_SENT);
-    // ACK hops wait for an echo only when relay() registered one (not at the last hop).
-    if (frameType(TX) != TYPE_ACK || echoFind(load<u64>(TX + OFF_NONCE)) != 0) echoWait(len, next, prio);
+    // ACK and STORE hops wait for an echo only when one was registered (not at the last hop).
+    const t = frameType(TX);
+    if ((t != TYPE_ACK && t != TYPE_STORE) || echoFind(load<u64>(TX + OFF_NONCE)) != 0) echoWait(len, next, prio);
   } else {
     count(C_FLOOD_SENT);
   }
@@ -981,6 +1127,10 @@ function nextWakeMs(): i32 {
   }
   const epochEnd = (<i64>epoch + 1) * EPOCH_MS;
   if (epochEnd < wake) wake = epochEnd;
+  const mail = mailNextWakeMs();
+  if (mail < wake) wake = mail;
+  const files = filesNextWakeMs();
+  if (files < wake) wake = files;
   let d = wake - nowMs;
   if (d < 0) d = 0;
   if (d > 0x7fffffff) d = 0x7fffffff;

@@ -37,7 +37,7 @@ import { ERR_INVALID, ERR_LENGTH, OK } from "../crypto/memory";
 import {
   BODY_LARGE_BYTES, BODY_SMALL_BYTES, DEST_BYTES, DROP_AUTH_FAILED, DROP_BAD_CONTENT, DROP_BAD_KEY,
   DROP_BAD_SIGNATURE, DROP_BAD_TYPE, DROP_NONE, HEADER_AAD_BYTES, NONCE_BYTES, OFF_BODY, OFF_NONCE,
-  TAG_BYTES, TYPE_ACK, TYPE_ANNOUNCE, TYPE_CHANNEL, TYPE_DIRECT, bodyClassFor, frameAad, frameBodyBytes, frameCheck,
+  TAG_BYTES, TYPE_ACK, TYPE_ANNOUNCE, TYPE_CHANNEL, TYPE_DIRECT, TYPE_STORE, bodyClassFor, frameAad, frameBodyBytes, frameCheck,
   frameType, frameWriteHeader, hopLimitOk,
 } from "./frame";
 import {
@@ -56,6 +56,8 @@ export const CHANNEL_RANDOM_BYTES: i32 = NONCE_BYTES;
 export const DIRECT_RANDOM_BYTES: i32 = NONCE_BYTES + 32;
 /** nonce (24). */
 export const ACK_RANDOM_BYTES: i32 = NONCE_BYTES;
+/** nonce (24). */
+export const STORE_RANDOM_BYTES: i32 = NONCE_BYTES;
 
 // ---------------------------------------------------------------------------
 // ANNOUNCE body (always the large class, 197 bytes), offsets in the plaintext
@@ -109,6 +111,15 @@ export const DM_AAD_BYTES: i32 = HEADER_AAD_BYTES + PUBLIC_KEY_BYTES;
 
 export const ACK_MSG_ID: i32 = 0;      // u32 LE
 export const ACK_CONTENT_BYTES: i32 = 4;
+
+// ---------------------------------------------------------------------------
+// STORE plaintext (any class): op ‖ content length ‖ content ‖ zeros (firmware/STORAGE.md)
+
+export const ST_OP: i32 = 0;           // u8, 1..255 (0 is refused)
+export const ST_LEN: i32 = 1;          // u8: content bytes
+export const ST_CONTENT: i32 = 2;
+/** 197 - 2 = 195 bytes of content at most. */
+export const ST_CONTENT_MAX_BYTES: i32 = BODY_LARGE_BYTES - ST_CONTENT;
 
 // ---------------------------------------------------------------------------
 // Scratch
@@ -407,6 +418,51 @@ export function openAck(frame: usize, len: i32, ackKeyPtr: usize, out: usize): i
   if (!ok) return DROP_AUTH_FAILED;
   if (!allZero(out + ACK_CONTENT_BYTES, BODY_SMALL_BYTES - ACK_CONTENT_BYTES)) {
     wipe(out, BODY_SMALL_BYTES);
+    return DROP_BAD_CONTENT;
+  }
+  return DROP_NONE;
+}
+
+// ---------------------------------------------------------------------------
+// STORE (type 4): key K_mesh, any body class, dest chosen by the storage layer
+
+/**
+ * Seals a STORE frame: operation `op` (1..255) with contentLen (0..195) bytes
+ * of content, `dest` (8 bytes: the mail id, block address or request id the
+ * frame is about; firmware/STORAGE.md). Consumes STORE_RANDOM_BYTES (24) at
+ * `random`. Returns the frame length or a status.
+ */
+export function sealStore(frame: usize, hopLimit: i32, meshKeyPtr: usize, dest: usize, op: i32, content: usize,
+  contentLen: i32, random: usize): i32 {
+  if (!hopLimitOk(hopLimit) || op < 1 || op > 255) return ERR_INVALID;
+  if (contentLen < 0 || contentLen > ST_CONTENT_MAX_BYTES) return ERR_LENGTH;
+  const n = bodyClassFor(ST_CONTENT + contentLen);
+  const body = frame + OFF_BODY;
+  memory.copy(DEST, dest, DEST_BYTES);
+  frameWriteHeader(frame, TYPE_STORE, hopLimit, random, DEST);
+  store<u8>(body + ST_OP, <u8>op);
+  store<u8>(body + ST_LEN, <u8>contentLen);
+  memory.copy(body + ST_CONTENT, content, contentLen);
+  memory.fill(body + ST_CONTENT + contentLen, 0, n - ST_CONTENT - contentLen);
+  frameAad(frame, AAD);
+  sealInPlace(meshKeyPtr, frame + OFF_NONCE, HEADER_AAD_BYTES, body, n);
+  wipe(random, STORE_RANDOM_BYTES);
+  wipeScratch();
+  return OFF_BODY + n + TAG_BYTES;
+}
+
+/** Opens a STORE frame to `out` (op, length, content, zeros); BAD_CONTENT for op 0, a length past the body or non-zero padding. */
+export function openStore(frame: usize, len: i32, meshKeyPtr: usize, out: usize): i32 {
+  const reason = checkType(frame, len, TYPE_STORE);
+  if (reason != DROP_NONE) return reason;
+  const n = frameBodyBytes(len);
+  frameAad(frame, AAD);
+  const ok = openTo(meshKeyPtr, frame + OFF_NONCE, HEADER_AAD_BYTES, frame + OFF_BODY, n, out);
+  wipeScratch();
+  if (!ok) return DROP_AUTH_FAILED;
+  const contentLen = <i32>load<u8>(out + ST_LEN);
+  if (load<u8>(out + ST_OP) == 0 || contentLen > n - ST_CONTENT || !allZero(out + ST_CONTENT + contentLen, n - ST_CONTENT - contentLen)) {
+    wipe(out, n);
     return DROP_BAD_CONTENT;
   }
   return DROP_NONE;

@@ -2,7 +2,7 @@
 // Ids 1..12 are the drop reasons of frame.ts (DROP_*), counted when a received
 // frame is dropped for that reason; the others are named below.
 
-export const COUNTER_SLOTS: i32 = 44;
+export const COUNTER_SLOTS: i32 = 64;
 
 export const C_RX_FRAMES: i32 = 0;
 // 1..12: DROP_TOO_SHORT .. DROP_REPLAY (frame.ts)
@@ -50,6 +50,31 @@ export const C_SERIAL_OVERSIZED: i32 = 40;
 export const C_SERIAL_CRC: i32 = 41;
 export const C_SERIAL_VERSION: i32 = 42;
 export const C_SERIAL_TYPE: i32 = 43;
+// 44..63: storage (firmware/STORAGE.md), reset by node_init like the node counters.
+export const C_STORAGE_FIRST: i32 = 44;
+/** Direct messages this node handed to keepers (after its own attempts failed). */
+export const C_MAIL_DEPOSITED: i32 = 44;
+/** Mails this node took to keep for someone else. */
+export const C_MAIL_KEPT: i32 = 45;
+/** Delivery transmissions of kept mail (the recipient was heard again). */
+export const C_MAIL_DELIVERIES: i32 = 46;
+/** Direct messages this node received from keepers. */
+export const C_MAIL_RECEIVED: i32 = 47;
+export const C_MAIL_RECEIPTS_SENT: i32 = 48;
+/** Kept mails dropped on a verified receipt (delivered by us or another keeper). */
+export const C_MAIL_RELEASED: i32 = 49;
+export const C_MAIL_EXPIRED: i32 = 50;
+/** Deposits refused: store full, the destination's quota used, or the rate limit. */
+export const C_MAIL_REFUSED: i32 = 51;
+/** STORE frames that opened but whose content was malformed or failed a check (bad receipt key, bad block hash). */
+export const C_STORE_BAD: i32 = 52;
+export const C_BLOCKS_HELD: i32 = 53;
+export const C_BLOCKS_SERVED: i32 = 54;
+export const C_BLOCKS_FETCHED: i32 = 55;
+/** Blocks that arrived with data not matching their address (corrupted): dropped and fetched again. */
+export const C_BLOCK_HASH_BAD: i32 = 56;
+export const C_FILE_REPLICATIONS: i32 = 57;
+// 58..63: spare storage counters.
 
 const COUNTERS: usize = memory.data(COUNTER_SLOTS * 4, 4);
 
@@ -80,4 +105,5 @@ export function counter(id: i32): i32 {
 /** Clears the node counters (ids below C_NODE_COUNTERS); the serial link's stay. */
 export function countersReset(): void {
   memory.fill(COUNTERS, 0, C_NODE_COUNTERS * 4);
+  memory.fill(COUNTERS + (<usize>C_STORAGE_FIRST << 2), 0, (COUNTER_SLOTS - C_STORAGE_FIRST) * 4);
 }

@@ -1,5 +1,5 @@
 // outcaxt chat: an interactive terminal chat with a contact or a channel, with
-// delivery ticks on each message sent: · waiting, ✓ sent, ✓✓ acknowledged, ✗ failed.
+// delivery ticks on each message sent: · waiting, ✓ sent, ✓… stored by keepers, ✓✓ acknowledged, ✗ failed.
 // On a terminal the tick of a message is updated in place; otherwise (input from a
 // pipe) each change is printed on a line of its own.
 import readline from "node:readline";
@@ -15,8 +15,9 @@ export type ChatOptions = ConnectOptions & { to?: string; channel?: number };
 
 type Target = { to: string; label: string } | { channel: number; label: string };
 
-const MARK: Record<DeliveryState | "pending", string> = { pending: "· ", sent: "✓ ", acked: "✓✓", failed: "✗ " };
-const RANK: Record<DeliveryState | "pending", number> = { pending: 0, sent: 1, acked: 2, failed: 3 };
+// stored: kept by keepers for a recipient that is away; delivered: through them (✓✓ too).
+const MARK: Record<DeliveryState | "pending", string> = { pending: "· ", sent: "✓ ", stored: "✓…", acked: "✓✓", delivered: "✓✓", failed: "✗ " };
+const RANK: Record<DeliveryState | "pending", number> = { pending: 0, sent: 1, stored: 2, acked: 3, delivered: 3, failed: 4 };
 
 type Outgoing = { state: DeliveryState | "pending"; rowsAbove: number; text: string; label: string; direct: boolean };
 
@@ -238,7 +239,8 @@ export function registerChat(program: Command): void {
     .summary("chat with a contact or a channel in the terminal")
     .description(
       "An interactive chat through a running bridge (or --port). Type a line to send it; /help lists the commands. " +
-      "Each message you send shows its delivery: · waiting, ✓ sent, ✓✓ acknowledged by the contact, ✗ failed.")
+      "Each message you send shows its delivery: · waiting, ✓ sent, ✓… kept by keepers for a contact that is away, " +
+      "✓✓ acknowledged by the contact (or delivered through the keepers), ✗ failed.")
     .option("--to <contact>", "start with this contact (id, id prefix or name)")
     .option("--channel <slot>", "start on this channel slot (0..3)", parseSlot);
   addConnectOptions(cmd)

@@ -7,11 +7,11 @@ import {
   bodyClassFor, frameCheck, frameHopLimit, frameHopsLeft, frameNextHop, framePrevHop, frameSetRelayFields, frameType,
 } from "../../../firmware/cores/node/frame";
 import {
-  ackKey, channelKey, channelTag, dmTag, epochOf, identityFromSeed, meshKey, messageKey, pairDirection, pairKey, prekeyPublic,
+  ackKey, channelKey, channelTag, dmTag, dropKey, epochOf, mailboxTag, identityFromSeed, meshKey, messageKey, pairDirection, pairKey, prekeyPublic,
   pseudonym,
 } from "../../../firmware/cores/node/keys";
 import {
-  openAck, openAnnounce, openChannel, openDirect, sealAck, sealAnnounce, sealChannel, sealDirect,
+  openAck, openAnnounce, openChannel, openDirect, openStore, sealAck, sealAnnounce, sealChannel, sealDirect, sealStore,
 } from "../../../firmware/cores/node/seal";
 
 const SCRATCH_BYTES: i32 = 4096;
@@ -87,3 +87,11 @@ export function seal_ack(frame: i32, hopLimit: i32, ackKeyPtr: i32, directFrameI
 export function open_ack(frame: i32, len: i32, ackKeyPtr: i32, out: i32): i32 {
   return openAck(<usize>frame, len, <usize>ackKeyPtr, <usize>out);
 }
+export function seal_store(frame: i32, hopLimit: i32, meshKeyPtr: i32, dest: i32, op: i32, content: i32, len: i32, random: i32): i32 {
+  return sealStore(<usize>frame, hopLimit, <usize>meshKeyPtr, <usize>dest, op, <usize>content, len, <usize>random);
+}
+export function open_store(frame: i32, len: i32, meshKeyPtr: i32, out: i32): i32 {
+  return openStore(<usize>frame, len, <usize>meshKeyPtr, <usize>out);
+}
+export function mailbox_tag(out: i32, xPub: i32, epoch: i32): void { mailboxTag(<usize>out, <usize>xPub, <u32>epoch); }
+export function drop_key(out: i32, ackKeyPtr: i32): void { dropKey(<usize>out, <usize>ackKeyPtr); }
