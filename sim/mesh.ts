@@ -27,7 +27,7 @@ import { DEFAULT_FREQUENCY_HZ, Medium, type LossReason, type Position, type Radi
 import { ThreeGppMacroPathLoss, type PathLossModel } from "./radio/pathloss.js";
 
 /** Frame types (firmware/PROTOCOL.md: flags bits 5-3). */
-export const FrameType = { ANNOUNCE: 0, CHANNEL: 1, DIRECT: 2, ACK: 3 } as const;
+export const FrameType = { ANNOUNCE: 0, CHANNEL: 1, DIRECT: 2, ACK: 3, STORE: 4 } as const;
 
 export function frameType(frame: Uint8Array): number { return (frame[0] >> 3) & 7; }
 
@@ -83,8 +83,8 @@ export type MeshOptions = {
 
 export type MeshStats = { lbtDeferrals: number; discardedFrames: number; polls: number };
 
-/** Node counter ids (firmware/cores/node/stats.ts) are 0..COUNTER_IDS-1. */
-export const COUNTER_IDS = 37;
+/** Node counter ids (firmware/cores/node/stats.ts COUNTER_SLOTS: node 0..37, serial 38..43, storage 44..63) are 0..COUNTER_IDS-1. */
+export const COUNTER_IDS = 64;
 
 export class Mesh {
   readonly scheduler = new Scheduler();

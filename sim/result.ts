@@ -105,7 +105,7 @@ export type SimMetrics = {
   dropsByReason: Record<string, number>;
   framesSent: number;
   /** Frames on air by type (firmware/PROTOCOL.md frame types). */
-  framesByType: { announce: number; channel: number; direct: number; ack: number };
+  framesByType: { announce: number; channel: number; direct: number; ack: number; store: number };
   airtimeMs: number;
   messagesSent: number;
   messagesDelivered: number;
@@ -147,6 +147,140 @@ export type RunResult = {
   series: SeriesPoint[];
   metrics: SimMetrics;
   samplePath: MessagePath | null;
+  /** Storage actions and their measurement; absent when the scenario has no `actions`. */
+  storage?: StorageResult;
+};
+
+/** One storage action as it happened: the nodes it chose (selectors are resolved at tS). */
+export type StorageActionLog = {
+  /** Index in the scenario's `actions`. */
+  action: number;
+  /** The action type, or "back" / "rebooted" when offline / reboot nodes came back. */
+  type: string;
+  tS: number;
+  nodes: number[];
+  /** Nodes that matched the selector. */
+  matched: number;
+  /** Of `nodes`, those whose storage held kept mail / file blocks at that moment (kill, offline, reboot; back, rebooted: after the boot). */
+  keptMail?: number[];
+  heldBlocks?: number[];
+  note?: string;
+};
+
+/** One message of a `message` action (times in s from the start; null: never). */
+export type MailMessageResult = {
+  from: number;
+  to: number;
+  sentS: number;
+  /** The recipient was offline or dead when the message was sent. */
+  recipientAbsent: boolean;
+  /** node_command status of the send (0 = taken). */
+  status: number;
+  /** First DELIVERY state 4 (stored with keepers) at the sender. */
+  storedS: number | null;
+  /** Keepers confirmed: the largest attempts byte of the sender's state-4 events. */
+  keepers: number;
+  /** The recipient's app got the message (DIRECT_MESSAGE event), first time. */
+  deliveredS: number | null;
+  /** DELIVERY state 5 (a keeper's delivery confirmed by the recipient's receipt) at the sender. */
+  deliveredViaKeepersS: number | null;
+  ackedS: number | null;
+  failedS: number | null;
+  /** The recipient's last return (reboot) between sending and delivery. */
+  returnS: number | null;
+  /** From that return to the recipient's app event, ms. */
+  returnToDeliveryMs: number | null;
+};
+
+export type FilePutResult = {
+  from: number;
+  bytes: number;
+  copies: number;
+  startS: number;
+  /** Status of the put commands: 0 taken, else the first refusal (-100: the node was dead). */
+  status: number;
+  /** FILE_STORED state 1 (stored on the putter), 2 (replicated), 3 (failed). */
+  storedS: number | null;
+  replicatedS: number | null;
+  failedS: number | null;
+  /** From FILE_PUT_BEGIN to FILE_STORED state 2, ms. */
+  putTimeMs: number | null;
+  /** Holders the putter reported (FILE_STORED holders byte). */
+  holders: number;
+  /** Nodes other than the putter whose storage held file blocks (`fb.` keys) when replication was reported. */
+  holderNodes: number[];
+  /** A capability came with FILE_STORED. */
+  capability: boolean;
+  /** STORE frames on air (anyone's) from the put to its final FILE_STORED (else the end of the run), and their airtime. */
+  frames: number;
+  airtimeMs: number;
+};
+
+export type FileGetResult = {
+  from: number;
+  /** Hops from the putter in the start-of-run link graph. */
+  hopsFromPutter: number | null;
+  startS: number;
+  /** FILE_GET status: 0 taken (-100 the node was dead, -101 no capability to ask for). */
+  status: number;
+  /** FILE_DONE state: complete, notFound, corrupt ("none": no FILE_DONE by the end). */
+  state: string;
+  doneS: number | null;
+  /** From FILE_GET to FILE_DONE, ms; coreElapsedMs is the core's own figure. */
+  fetchTimeMs: number | null;
+  coreElapsedMs: number | null;
+  /** FILE_DONE length and blocks. */
+  length: number;
+  blocks: number;
+  /** Bytes of FILE_DATA events received, and the size of the put file. */
+  bytesReceived: number;
+  bytesPut: number;
+  /** FILE_DONE complete and the reassembled FILE_DATA equal the put bytes exactly. */
+  bytesMatch: boolean;
+  /** When the get started: the putter alive, holders (holderNodes) alive. */
+  putterAlive: boolean;
+  holdersAlive: number;
+  /** STORE frames on air (anyone's) from FILE_GET to FILE_DONE (else the end of the run), and their airtime. */
+  frames: number;
+  airtimeMs: number;
+};
+
+/**
+ * Storage measurement (sim/storage.ts, sim/README.md "Storage metrics"):
+ * - mail.sentToAbsent: messages whose recipient was offline or dead when sent; stored: the
+ *   sender reported state 4; keepersPerStored: mean keepers confirmed (attempts byte of
+ *   state 4); delivered: the recipient's app got it; deliveredAfterReturn: of those sent to
+ *   an absent recipient, delivered after it came back; deliveredViaKeepers: the sender saw
+ *   state 5; failed: state 3 and never delivered; returnToDeliveryMs: return to app event.
+ * - storeFrames / storeAirtimeMs: every STORE frame (flags type 4) on air in the run
+ *   (deposits, KEPT, deliveries, receipts, file blocks and requests of every node);
+ *   mail.storeFramesPerStored: that / stored messages (a scenario with files counts theirs too).
+ * - counters: node counters 44..57 summed over every core instance that ran.
+ */
+export type StorageResult = {
+  mail: {
+    messages: number;
+    sentToAbsent: number;
+    refused: number;
+    stored: number;
+    keepersPerStored: number | null;
+    keepersMin: number | null;
+    delivered: number;
+    deliveredAfterReturn: number;
+    deliveredViaKeepers: number;
+    failed: number;
+    returnToDeliveryMs: { p50: number | null; p95: number | null; max: number | null };
+    storeFramesPerStored: number | null;
+    storeAirtimeMsPerStored: number | null;
+    /** Nodes (alive or dead) whose storage still holds kept mail at the end. */
+    nodesKeepingMailAtEnd: number;
+    list: MailMessageResult[];
+  };
+  files: { puts: FilePutResult[]; gets: FileGetResult[]; nodesHoldingBlocksAtEnd: number };
+  storeFrames: number;
+  storeAirtimeMs: number;
+  counters: Record<string, number>;
+  actions: StorageActionLog[];
 };
 
 /** Names of node counters 1..15 (firmware/cores/node/frame.ts DROP_*, stats.ts), as used in dropsByReason. */

@@ -24,6 +24,7 @@ import { LogDistancePathLoss, OkumuraHataSuburbanPathLoss, ThreeGppMacroPathLoss
 import { Scheduler } from "./engine/scheduler.js";
 import { DROP_REASON_NAMES, type MessagePath, type Percentiles, type RunResult, type SeriesPoint, type SimLink, type SimNode } from "./result.js";
 import { ScenarioError, loadScenario, type Fault, type PathLossName, type Scenario } from "./scenario.js";
+import { MAIL_ANNOUNCE_SPACING_MS, MAIL_ANNOUNCE_START_MS, StorageRun, type StorageHost } from "./storage.js";
 
 export { ScenarioError, loadScenario } from "./scenario.js";
 export type { Scenario } from "./scenario.js";
@@ -163,9 +164,11 @@ type Trace = { origin: number; firstMs: number; heard: Map<number, { from: numbe
 type Affected = { dir: number; killMs: number; repairedMs: number; firstMsg: number };
 type Action = { atMs: number; run: () => void | Promise<void> };
 
-class ScenarioRun {
+class ScenarioRun implements StorageHost {
   readonly n: number;
   readonly relays: boolean[];
+  readonly roles: string[];
+  readonly storage: StorageRun;
   readonly traffic: number[];
   readonly identity: string[] = [];
   readonly killedAtMs: (number | undefined)[];
@@ -185,7 +188,7 @@ class ScenarioRun {
   readonly lastPath = new Map<number, number[]>();
   readonly affected: Affected[] = [];
   readonly partners = new Map<number, number[]>();
-  readonly framesByType = [0, 0, 0, 0];
+  readonly framesByType = [0, 0, 0, 0, 0];
   tracedChannel = 0;
   busyUntilMs = 0;
   channelFrames = 0;
@@ -205,6 +208,8 @@ class ScenarioRun {
   constructor(readonly sc: Scenario, readonly seed: number, readonly mesh: Mesh, readonly specs: NodeSpec[]) {
     this.n = specs.length;
     this.relays = specs.map((s) => s.role !== "mute");
+    this.roles = specs.map((s) => s.role);
+    this.storage = new StorageRun(this);
     this.traffic = specs.map((s, i) => (s.role === "router" ? -1 : i)).filter((i) => i >= 0);
     this.killedAtMs = new Array(this.n).fill(undefined);
     this.totalMs = sc.durationS * 1000;
@@ -248,7 +253,8 @@ class ScenarioRun {
       a = end;
     }
     const type = frameType(tx.payload);
-    if (type < 4) this.framesByType[type]++;
+    if (type < this.framesByType.length) this.framesByType[type]++;
+    if (type === FrameType.STORE) this.storage.onTransmit(tx);
     if (type === FrameType.CHANNEL) this.channelFrames++;
     if (type !== FrameType.DIRECT && type !== FrameType.CHANNEL) return;
     const key = frameKey(tx.payload);
@@ -287,6 +293,7 @@ class ScenarioRun {
   }
 
   onEvent(node: number, event: NodeEvent): void {
+    if (this.storage.onEvent(node, event)) return;
     switch (event.type) {
       case "identity":
         this.identity[node] = event.contactId;
@@ -430,6 +437,7 @@ class ScenarioRun {
       if (this.mesh.isAlive(i)) continue;
       await this.mesh.revive(i);
       this.revivals++;
+      this.storage.onBoot(i);
       this.mesh.act(i, (node) => node.joinChannel(SIM_CHANNEL.slot, SIM_CHANNEL.name, SIM_CHANNEL.passphrase));
       const partners = this.partners.get(i);
       if (partners && this.sc.traffic.direct) {
@@ -583,7 +591,9 @@ class ScenarioRun {
         coreMemoryBytesPerNode: memory,
         dropsByReason: drops,
         framesSent,
-        framesByType: { announce: this.framesByType[0], channel: this.framesByType[1], direct: this.framesByType[2], ack: this.framesByType[3] },
+        framesByType: {
+          announce: this.framesByType[0], channel: this.framesByType[1], direct: this.framesByType[2], ack: this.framesByType[3], store: this.framesByType[4],
+        },
         airtimeMs,
         messagesSent: this.broadcasts.length + this.directs.length,
         messagesDelivered: this.messagesDelivered,
@@ -601,6 +611,8 @@ class ScenarioRun {
         revivals: this.revivals,
       },
       samplePath: this.bestDirect ?? this.bestChannel,
+      // Only with storage actions (older readers of the JSON see the same keys as before).
+      ...(this.storage.active ? { storage: this.storage.result() } : {}),
     };
   }
 }
@@ -675,6 +687,15 @@ export async function runScenario(scenario: Scenario | unknown, opts: RunOptions
     }
   }
 
+  // Storage actions: the endpoints of messages announce one after another (after the
+  // direct traffic's announcers, if any), so that senders and recipients know each other.
+  if (run.storage.active) {
+    run.storage.captureStartGraph(run.linkGraph());
+    const mailAnnounceStartMs = Math.max(MAIL_ANNOUNCE_START_MS,
+      dm ? (dm.announceStartS + run.partners.size * dm.announceSpacingS) * 1000 : 0);
+    run.storage.mailAnnouncers().forEach((i, k) => mesh.scheduler.at(mailAnnounceStartMs + k * MAIL_ANNOUNCE_SPACING_MS, () => run.announce(i)));
+  }
+
   // Mobility: every mobile node steps at once, every updateS.
   const mob = sc.nodes.mobility;
   const walkers = specs.map((s, i) => (s.mobile && mob ? new RandomWaypoint(seed, i, s.position, sc.area, mob.speedMps, mob.pauseS) : null));
@@ -689,6 +710,9 @@ export async function runScenario(scenario: Scenario | unknown, opts: RunOptions
 
   // The clock: run to each fault, series boundary and progress tick in turn.
   const actions = run.faultActions(sc.faults);
+  // Storage actions join the same list (sorted in place: fault actions insert their revivals into it).
+  actions.push(...run.storage.actions());
+  actions.sort((a, b) => a.atMs - b.atMs);
   const progressMs = Math.min(run.intervalMs, run.totalMs / 100);
   let nextProgress = progressMs;
   let seriesK = 0;

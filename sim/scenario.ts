@@ -53,6 +53,37 @@ export type Fault =
   | { type: "partition"; atS: number; untilS?: number; area: Rect }
   | { type: "interference"; atS: number; untilS?: number; levelDbm: number; area?: Rect };
 
+/**
+ * Which nodes a storage action applies to (sim/README.md "actions"): a node index, a list
+ * of indices, or a filter over the nodes at the time of the action. Filters combine (all
+ * must hold); `count` on the action takes that many of the matching nodes at random.
+ */
+export type NodeFilter = {
+  role?: Role;
+  /** Nodes whose storage holds kept mail (a `mail.` record that is not the one-byte free mark). */
+  keepsMail?: boolean;
+  /** Nodes whose storage holds file blocks (a non-empty `fb.` record). */
+  holdsFile?: boolean;
+  /** Only the nodes at the most hops (start-of-run link graph) from this node, or from the last filePut's node. */
+  farthestFrom?: number | "putter";
+  /** Alive now (default true); false: only dead nodes. */
+  alive?: boolean;
+  /** Never these nodes. */
+  exclude?: number[];
+};
+export type NodeSelector = number | number[] | NodeFilter;
+
+export type StorageAction =
+  | { type: "message"; atS: number; from: number; to: number; count: number; spacingS: number; payloadBytes: number }
+  | { type: "offline"; atS: number; untilS: number; nodes: NodeSelector; count?: number }
+  | { type: "reboot"; atS: number; nodes: NodeSelector; count?: number; downS: number }
+  | { type: "kill"; atS: number; nodes: NodeSelector; count?: number }
+  | { type: "announce"; atS: number; nodes: NodeSelector; count?: number }
+  | { type: "filePut"; atS: number; from: NodeSelector; bytes: number; copies: number }
+  | { type: "fileGet"; atS: number; from: NodeSelector };
+
+export const ACTION_TYPES = ["message", "offline", "reboot", "kill", "announce", "filePut", "fileGet"] as const;
+
 /** A validated scenario with every default filled in (loadScenario's output; valid input again). */
 export type Scenario = {
   name: string;
@@ -86,6 +117,8 @@ export type Scenario = {
   };
   traffic: { channel: ChannelTraffic | null; direct: DirectTraffic | null };
   faults: Fault[];
+  /** Scripted storage actions (mail to absent nodes, files), in file order. */
+  actions: StorageAction[];
 };
 
 export type ScenarioIssue = { key: string; message: string };
@@ -225,7 +258,37 @@ const SCHEMA = obj({
       ],
     },
   },
+  actions: { type: "array", items: actionSchema() },
 }, ["durationS", "area", "nodes"]);
+
+function actionSchema() {
+  const nodeList = { type: "array", minItems: 1, items: int({ minimum: 0 }), uniqueItems: true };
+  const filter = obj({
+    role, keepsMail: { type: "boolean" }, holdsFile: { type: "boolean" },
+    farthestFrom: { oneOf: [int({ minimum: 0 }), { const: "putter" }] }, alive: { type: "boolean" }, exclude: nodeList,
+  });
+  const selector = { oneOf: [int({ minimum: 0 }), nodeList, filter] };
+  const atS = num({ minimum: 0 });
+  const count = int({ minimum: 1 });
+  return {
+    type: "object",
+    required: ["type"],
+    properties: { type: { type: "string" } },
+    discriminator: { propertyName: "type" },
+    oneOf: [
+      obj({
+        type: { const: "message" }, atS, from: int({ minimum: 0 }), to: int({ minimum: 0 }), count: int({ minimum: 1, maximum: 1000 }),
+        spacingS: num({ exclusiveMinimum: 0 }), payloadBytes: int({ minimum: 1, maximum: 156 }),
+      }, ["type", "atS", "from", "to"]),
+      obj({ type: { const: "offline" }, atS, untilS: num({ minimum: 0 }), nodes: selector, count }, ["type", "atS", "untilS", "nodes"]),
+      obj({ type: { const: "reboot" }, atS, nodes: selector, count, downS: num({ exclusiveMinimum: 0 }) }, ["type", "atS", "nodes"]),
+      obj({ type: { const: "kill" }, atS, nodes: selector, count }, ["type", "atS", "nodes"]),
+      obj({ type: { const: "announce" }, atS, nodes: selector, count }, ["type", "atS", "nodes"]),
+      obj({ type: { const: "filePut" }, atS, from: selector, bytes: int({ minimum: 1, maximum: 32768 }), copies: int({ minimum: 1, maximum: 8 }) }, ["type", "atS", "from", "bytes"]),
+      obj({ type: { const: "fileGet" }, atS, from: selector }, ["type", "atS", "from"]),
+    ],
+  };
+}
 
 let compiled: ReturnType<Ajv2020["compile"]> | null = null;
 function validator() {
@@ -276,13 +339,18 @@ function schemaIssues(errors: ErrorObject[], data: unknown): ScenarioIssue[] {
       case "oneOf":
         message = e.instancePath.endsWith("/pairs")
           ? "must be a number of pairs (>= 1) or a list of [a, b] node index pairs"
-          : "must be \"all\" or a list of distinct node indices";
+          : e.instancePath.endsWith("/farthestFrom")
+            ? "must be a node index or \"putter\""
+            : e.instancePath.startsWith("/actions/")
+              ? "must be a node index, a list of distinct node indices, or a filter { role, keepsMail, holdsFile, farthestFrom, alive, exclude }"
+              : "must be \"all\" or a list of distinct node indices";
         break;
       default:
         message = e.message ?? e.keyword;
     }
     if (e.keyword === "discriminator" && e.params.error === "mapping") {
-      const schemaOneOf = e.schemaPath.includes("placement") ? ["random", "grid", "line", "explicit"] : ["kill", "revive", "partition", "interference"];
+      const schemaOneOf = e.schemaPath.includes("placement") ? ["random", "grid", "line", "explicit"]
+        : e.instancePath.startsWith("/actions/") ? [...ACTION_TYPES] : ["kill", "revive", "partition", "interference"];
       message += ` (one of ${schemaOneOf.map((x) => JSON.stringify(x)).join(", ")})`;
     }
     const id = `${key}\u0000${message}`;
@@ -556,6 +624,8 @@ export function loadScenario(fileOrObject: string | unknown): Scenario {
     }
   });
 
+  const actions = checkActions((s.actions ?? []) as Json[], durationS, count, add);
+
   const seriesIntervalS = (s.seriesIntervalS as number | undefined) ?? durationS / SCENARIO_DEFAULTS.seriesPoints;
   if (seriesIntervalS > durationS) add("seriesIntervalS", `must be <= durationS (${durationS})`);
   if (durationS / seriesIntervalS > 10_000) add("seriesIntervalS", `must be >= durationS / 10000 (${durationS / 10_000})`);
@@ -593,5 +663,94 @@ export function loadScenario(fileOrObject: string | unknown): Scenario {
     },
     traffic: { channel, direct },
     faults,
+    actions,
   };
+}
+
+/** Defaults of storage actions (sim/README.md "actions"). */
+export const ACTION_DEFAULTS = { messageCount: 1, messageSpacingS: 10, payloadBytes: 40, rebootDownS: 5, copies: 3 } as const;
+
+/** Checks storage actions (times inside the run, nodes that exist, a fileGet after a filePut) and fills their defaults. */
+function checkActions(list: Json[], durationS: number, count: number | undefined, add: (k: string, m: string) => void): StorageAction[] {
+  const out: StorageAction[] = [];
+  const puts: number[] = [];
+  list.forEach((a, i) => {
+    if (a.type === "filePut") puts.push(a.atS as number);
+  });
+  list.forEach((raw, i) => {
+    const a = JSON.parse(JSON.stringify(raw)) as Json;
+    const key = `actions[${i}]`;
+    const atS = a.atS as number;
+    if (atS > durationS) add(`${key}.atS`, `must be <= durationS (${durationS})`);
+    const node = (n: number, k: string) => {
+      if (count !== undefined && n >= count) add(`${key}.${k}`, `node ${n} does not exist (nodes.count is ${count})`);
+    };
+    const selector = (sel: NodeSelector | undefined, k: string) => {
+      if (sel === undefined) return;
+      if (typeof sel === "number") node(sel, k);
+      else if (Array.isArray(sel)) for (const n of sel) node(n, k);
+      else {
+        if (typeof sel.farthestFrom === "number") node(sel.farthestFrom, `${k}.farthestFrom`);
+        if (sel.farthestFrom === "putter" && !puts.some((t) => t <= atS)) add(`${k}.farthestFrom`, "\"putter\" needs a filePut action at or before this one");
+        for (const n of sel.exclude ?? []) node(n, `${k}.exclude`);
+      }
+    };
+    const countOf = (sel: NodeSelector) => {
+      if (a.count === undefined) return;
+      const c = a.count as number;
+      if (count !== undefined && c > count) add(`${key}.count`, `must be <= nodes.count (${count})`);
+      if (Array.isArray(sel) && c > sel.length) add(`${key}.count`, `must be <= the number of nodes listed (${sel.length})`);
+      if (typeof sel === "number" && c > 1) add(`${key}.count`, "must be 1 for a single node index");
+    };
+    switch (a.type) {
+      case "message": {
+        node(a.from as number, "from");
+        node(a.to as number, "to");
+        if (a.from === a.to) add(`${key}.to`, `a node cannot send to itself (${a.from as number})`);
+        const m = {
+          type: "message" as const, atS, from: a.from as number, to: a.to as number,
+          count: (a.count as number | undefined) ?? ACTION_DEFAULTS.messageCount,
+          spacingS: (a.spacingS as number | undefined) ?? ACTION_DEFAULTS.messageSpacingS,
+          payloadBytes: (a.payloadBytes as number | undefined) ?? ACTION_DEFAULTS.payloadBytes,
+        };
+        const lastS = atS + (m.count - 1) * m.spacingS;
+        if (lastS > durationS) add(`${key}.count`, `the last message would be sent at ${lastS} s, after durationS (${durationS})`);
+        out.push(m);
+        break;
+      }
+      case "offline": {
+        selector(a.nodes as NodeSelector, "nodes");
+        countOf(a.nodes as NodeSelector);
+        const untilS = a.untilS as number;
+        if (untilS <= atS) add(`${key}.untilS`, `must be > atS (${atS})`);
+        if (untilS > durationS) add(`${key}.untilS`, `must be <= durationS (${durationS})`);
+        out.push(a as StorageAction);
+        break;
+      }
+      case "reboot": {
+        selector(a.nodes as NodeSelector, "nodes");
+        countOf(a.nodes as NodeSelector);
+        const downS = (a.downS as number | undefined) ?? ACTION_DEFAULTS.rebootDownS;
+        if (atS + downS > durationS) add(`${key}.downS`, `the node would come back at ${atS + downS} s, after durationS (${durationS})`);
+        out.push({ ...(a as object), downS } as StorageAction);
+        break;
+      }
+      case "kill":
+      case "announce":
+        selector(a.nodes as NodeSelector, "nodes");
+        countOf(a.nodes as NodeSelector);
+        out.push(a as StorageAction);
+        break;
+      case "filePut":
+        selector(a.from as NodeSelector, "from");
+        out.push({ ...(a as object), copies: (a.copies as number | undefined) ?? ACTION_DEFAULTS.copies } as StorageAction);
+        break;
+      case "fileGet":
+        selector(a.from as NodeSelector, "from");
+        if (!puts.some((t) => t <= atS)) add(key, "a fileGet needs a filePut action at or before it (it fetches the last put file)");
+        out.push(a as StorageAction);
+        break;
+    }
+  });
+  return out;
 }

@@ -5,7 +5,13 @@ import { EventEmitter } from "node:events";
 import WebSocket from "ws";
 import type { Identity } from "./link.js";
 import { SerialLink } from "./link.js";
+import { FILE_MAX_BYTES } from "../node/protocol.js";
+import type { GetResult, PutResult } from "./files.js";
 import { ApiError, NodeService, type ApiEvent, type Contact, type SendAccepted, type SendRequest } from "./service.js";
+
+/** Options of a file upload: copies 1..255 (0/absent = the node's default), how long to wait for the node (s). */
+export type FilePutOptions = { copies?: number; timeoutS?: number };
+export type FileGetOptions = { timeoutS?: number };
 
 export interface MeshClientEvents {
   event: [event: ApiEvent];
@@ -20,6 +26,10 @@ export interface MeshClient extends EventEmitter<MeshClientEvents> {
   status(): Promise<Record<string, unknown>>;
   join(slot: number, name: string, passphrase: string): Promise<void>;
   announce(): Promise<void>;
+  /** Stores a file (1..32768 bytes) on the node; resolves with its capability (API.md "file_put"). */
+  putFile(data: Uint8Array, opts?: FilePutOptions): Promise<PutResult>;
+  /** Fetches a file by its capability string (API.md "file_get"). */
+  getFile(capability: string, opts?: FileGetOptions): Promise<GetResult>;
   close(): Promise<void>;
 }
 
@@ -89,7 +99,7 @@ export class WsClient extends EventEmitter<MeshClientEvents> implements MeshClie
   }
 
   private onMessage(msg: Record<string, unknown>): void {
-    if (typeof msg.id === "string" && ["accepted", "status", "contacts", "ok", "error"].includes(msg.type as string)) {
+    if (typeof msg.id === "string" && ["accepted", "status", "contacts", "ok", "error", "file_stored", "file_data"].includes(msg.type as string)) {
       const w = this.waiting.get(msg.id);
       if (w) {
         this.waiting.delete(msg.id);
@@ -99,7 +109,7 @@ export class WsClient extends EventEmitter<MeshClientEvents> implements MeshClie
       }
     }
     if (msg.type === "link" && msg.node) this._node = msg.node as Identity;
-    if (["message", "delivery", "contact", "link"].includes(msg.type as string)) this.emit("event", msg as unknown as ApiEvent);
+    if (["message", "delivery", "contact", "link", "file"].includes(msg.type as string)) this.emit("event", msg as unknown as ApiEvent);
   }
 
   private call(body: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -131,6 +141,19 @@ export class WsClient extends EventEmitter<MeshClientEvents> implements MeshClie
 
   async announce(): Promise<void> {
     await this.call({ type: "announce" });
+  }
+
+  async putFile(data: Uint8Array, opts: FilePutOptions = {}): Promise<PutResult> {
+    // Checked here too: a request over the API's 64 KiB message limit would close the connection.
+    if (data.length > FILE_MAX_BYTES) throw new ApiError("bad_request", `the file is too large: ${data.length} bytes, at most ${FILE_MAX_BYTES} (32 KiB) can be kept by the mesh`);
+    const r = await this.call({ type: "file_put", data: Buffer.from(data).toString("base64"),
+      ...(opts.copies ? { copies: opts.copies } : {}), ...(opts.timeoutS ? { timeout: opts.timeoutS } : {}) });
+    return { ref: r.ref as number, length: r.length as number, capability: r.capability as string, state: r.state as PutResult["state"], holders: r.holders as number };
+  }
+
+  async getFile(capability: string, opts: FileGetOptions = {}): Promise<GetResult> {
+    const r = await this.call({ type: "file_get", capability, ...(opts.timeoutS ? { timeout: opts.timeoutS } : {}) });
+    return { ref: r.ref as number, data: new Uint8Array(Buffer.from(String(r.data ?? ""), "base64")), blocks: r.blocks as number, elapsedMs: r.elapsedMs as number };
   }
 
   close(): Promise<void> {
@@ -186,6 +209,14 @@ export class DirectClient extends EventEmitter<MeshClientEvents> implements Mesh
 
   announce(): Promise<void> {
     return this.service.announce();
+  }
+
+  putFile(data: Uint8Array, opts: FilePutOptions = {}): Promise<PutResult> {
+    return this.service.putFile(data, { copies: opts.copies, ...(opts.timeoutS ? { timeoutMs: opts.timeoutS * 1000 } : {}) });
+  }
+
+  getFile(capability: string, opts: FileGetOptions = {}): Promise<GetResult> {
+    return this.service.getFile(capability, opts.timeoutS ? { timeoutMs: opts.timeoutS * 1000 } : {});
   }
 
   close(): Promise<void> {

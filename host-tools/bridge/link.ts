@@ -4,7 +4,9 @@
 //
 // When the port goes away (board unplugged, virtual node stopped) the link keeps
 // its queue, retries opening the path with exponential backoff up to a cap, says
-// HELLO again and then sends what was queued. A request that was written but not
+// HELLO again and then sends what was queued. Right after every HELLO (first connect
+// and each reconnect) the link sets the node's clock to the laptop's (SET_TIME,
+// SERIAL.md): a board has no date of its own. A refusal is reported, not fatal. A request that was written but not
 // answered when the link broke is sent again after the reconnect (at least once:
 // a board that reboots has lost it anyway).
 import { EventEmitter } from "node:events";
@@ -12,7 +14,7 @@ import { SerialPort } from "serialport";
 import type { NodeEvent } from "../node/protocol.js";
 import {
   Req, SerialDecoder, encodeRequest, parseDeviceMessage, request as requests,
-  type DeviceMessage, type Request, type SerialCounters,
+  type ClockState, type DeviceMessage, type Request, type SerialCounters,
 } from "../serial/codec.js";
 import { statusText } from "./messages.js";
 
@@ -37,7 +39,14 @@ export type LinkOptions = {
   requestTimeoutMs?: number;
   /** Requests waiting at most (beyond that a request is refused at once). */
   maxQueue?: number;
+  /** Send SET_TIME with `now()` after every HELLO (default true). */
+  setTime?: boolean;
+  /** The laptop's clock for SET_TIME, ms since the Unix epoch (default Date.now). */
+  now?: () => number;
 };
+
+/** What SET_TIME after a HELLO gave: the RESULT status (0 accepted, -5 refused or not supported) and the node's CLOCK reply. */
+export type ClockSync = { status: number; sentMs: number; clock: { unixMs: number; state: ClockState } | null };
 
 export type RequestOptions = {
   /** Refuse at once when the link is not connected, instead of queueing (for frames that go stale). */
@@ -60,6 +69,8 @@ type Pending = {
   replies: DeviceMessage[];
   resolve: (r: RequestResult) => void;
   reject: (e: Error) => void;
+  /** Part of the handshake (HELLO, SET_TIME): never queued again after a lost port. */
+  handshake?: boolean;
 };
 
 export interface SerialLinkEvents {
@@ -70,6 +81,8 @@ export interface SerialLinkEvents {
   radioFrame: [frame: Uint8Array, rssiDbm: number, snrDb: number];
   serialErrors: [counters: SerialCounters];
   log: [level: number, text: string];
+  /** After each HELLO: the answer to SET_TIME (also when the node refused it). */
+  clockSync: [sync: ClockSync];
 }
 
 export class SerialLink extends EventEmitter<SerialLinkEvents> {
@@ -86,6 +99,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private attempts = 0;
   private generation = 0;
   private _identity: Identity | null = null;
+  private _clockSync: ClockSync | null = null;
   private lastError = "";
   /** Times the link reached "connected" (the first connect included). */
   connects = 0;
@@ -101,6 +115,8 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       helloTimeoutMs: options.helloTimeoutMs ?? 3000,
       requestTimeoutMs: options.requestTimeoutMs ?? 5000,
       maxQueue: options.maxQueue ?? 256,
+      setTime: options.setTime ?? true,
+      now: options.now ?? Date.now,
     };
   }
 
@@ -115,6 +131,11 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   /** The node's identity from the last HELLO (kept while disconnected). */
   get identity(): Identity | null {
     return this._identity;
+  }
+
+  /** The answer to the last SET_TIME (null before the first, or with setTime off). */
+  get clockSync(): ClockSync | null {
+    return this._clockSync;
   }
 
   /** Requests waiting to be sent (not counting the one in flight). */
@@ -206,7 +227,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private handshake(gen: number): void {
     this.setState("handshake");
     const hello: Pending = {
-      req: requests.hello(), seq: 0, replies: [],
+      req: requests.hello(), seq: 0, replies: [], handshake: true,
       resolve: (r) => {
         if (gen !== this.generation) return;
         const identified = r.replies.some((m) => m.kind === "event" && m.event.type === "identity");
@@ -214,17 +235,53 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
           this.lost(gen, r.status !== 0 ? `HELLO refused: ${statusText(r.status)}` : "HELLO answered without IDENTITY");
           return;
         }
-        this.attempts = 0;
-        this.connects++;
-        this.setState("connected");
-        this.emit("connected", this._identity);
-        this.pump();
+        if (this.opts.setTime) this.syncClock(gen);
+        else this.ready(gen);
       },
       reject: (e) => this.lost(gen, e.message),
     };
     // A delimiter first ends any partial frame the device may hold from before.
     this.port?.write(Buffer.from([0]));
     this.transmit(hello, this.opts.helloTimeoutMs);
+  }
+
+  /**
+   * SET_TIME with the laptop's clock, before anything queued is sent. A refusal (-5: out of
+   * range, more than an hour back, or firmware without SET_TIME) is reported through
+   * `clockSync` and the link connects anyway; no answer at all is a lost port, like HELLO.
+   */
+  private syncClock(gen: number): void {
+    const sentMs = Math.round(this.opts.now());
+    let req: Request;
+    try {
+      req = requests.setTime(sentMs);
+    } catch {
+      this._clockSync = { status: -5, sentMs, clock: null };
+      this.emit("clockSync", this._clockSync);
+      this.ready(gen);
+      return;
+    }
+    const p: Pending = {
+      req, seq: 0, replies: [], handshake: true,
+      resolve: (r) => {
+        if (gen !== this.generation) return;
+        const c = r.replies.find((m) => m.kind === "clock");
+        this._clockSync = { status: r.status, sentMs, clock: c && c.kind === "clock" ? { unixMs: c.unixMs, state: c.state } : null };
+        this.emit("clockSync", this._clockSync);
+        this.ready(gen);
+      },
+      reject: (e) => this.lost(gen, e.message),
+    };
+    this.transmit(p, this.opts.helloTimeoutMs);
+  }
+
+  private ready(gen: number): void {
+    if (gen !== this.generation || !this._identity) return;
+    this.attempts = 0;
+    this.connects++;
+    this.setState("connected");
+    this.emit("connected", this._identity);
+    this.pump();
   }
 
   /** The port went away or failed: keep the queue, retry later (or give up without reconnect). */
@@ -236,7 +293,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     const wasConnected = this._state === "connected";
     if (this.inflight) {
       // Written but unanswered: send it again after the reconnect (HELLO is redone anyway).
-      if (this.inflight.req.type !== Req.HELLO) { this.inflight.replies = []; this.queue.unshift(this.inflight); }
+      if (!this.inflight.handshake) { this.inflight.replies = []; this.queue.unshift(this.inflight); }
       this.inflight = null;
     }
     const port = this.port;
@@ -282,7 +339,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       if (gen !== this.generation || this.inflight !== p) return;
       this.inflight = null;
       const name = REQUEST_NAMES[p.req.type] ?? `request 0x${p.req.type.toString(16)}`;
-      if (p.req.type === Req.HELLO) { this.lost(gen, `no answer to HELLO within ${timeoutMs} ms`); return; }
+      if (p.handshake) { this.lost(gen, `no answer to ${name} within ${timeoutMs} ms`); return; }
       // No RESULT: the device is gone or wedged. Fail this request and start over.
       p.reject(new LinkError(`no answer to ${name} within ${timeoutMs} ms`, "timeout"));
       this.lost(gen, `no answer to ${name} within ${timeoutMs} ms`);
@@ -313,6 +370,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
         return;
       case "status":
       case "config":
+      case "clock":
         if (p && p.seq === m.seq) p.replies.push(m);
         return;
       case "serialErrors":

@@ -13,6 +13,29 @@ import { ApiError, type ApiEvent, type NodeService } from "./service.js";
 
 export const API_VERSION = 1;
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Standard base64 (RFC 4648 section 4; padding optional) into bytes; ApiError otherwise. */
+export function decodeBase64(value: unknown, field: string): Uint8Array {
+  if (typeof value !== "string") throw new ApiError("bad_request", `\`${field}\` must be the file's bytes in base64`);
+  const s = value.replace(/\s+/g, "");
+  if (!BASE64.test(s) || s.replace(/=+$/, "").length % 4 === 1) throw new ApiError("bad_request", `\`${field}\` is not valid base64 (standard alphabet A-Z a-z 0-9 + /, padding =)`);
+  return new Uint8Array(Buffer.from(s, "base64"));
+}
+
+function optionalInt(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value)) throw new ApiError("bad_request", `\`${field}\` must be a whole number`);
+  return value;
+}
+
+/** `timeout` in seconds (a positive number, at most a day) as ms. */
+function optionalSeconds(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !(value > 0) || value > 86_400) throw new ApiError("bad_request", "`timeout` must be a number of seconds, more than 0 and at most 86400");
+  return Math.round(value * 1000);
+}
+
 /** Close codes of refused or ended connections (API.md). */
 export const CLOSE = {
   BAD_TOKEN: 4001,
@@ -229,6 +252,19 @@ export class BridgeServer {
           await service.announce();
           reply({ type: "ok", request: "announce" });
           return;
+        case "file_put": {
+          const data = decodeBase64(msg.data, "data");
+          const r = await service.putFile(data, { copies: optionalInt(msg.copies, "copies"), id, timeoutMs: optionalSeconds(msg.timeout) });
+          reply({ type: "file_stored", ...r });
+          return;
+        }
+        case "file_get": {
+          if (typeof msg.capability !== "string") throw new ApiError("bad_request", "`capability` must be a string \"ocx1:…\"");
+          const r = await service.getFile(msg.capability, { id, timeoutMs: optionalSeconds(msg.timeout) });
+          reply({ type: "file_data", ref: r.ref, capability: msg.capability.trim(), length: r.data.length, blocks: r.blocks, elapsedMs: r.elapsedMs,
+            data: Buffer.from(r.data).toString("base64") });
+          return;
+        }
         default:
           reply({ type: "error", code: "bad_request", message: `unknown message type ${JSON.stringify(msg.type)}` });
       }

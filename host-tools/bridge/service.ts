@@ -6,6 +6,7 @@
 import { EventEmitter } from "node:events";
 import type { NodeConfig, NodeEvent } from "../node/protocol.js";
 import { request as requests, type NodeStatus, type Request, type SerialCounters } from "../serial/codec.js";
+import { FileError, FileTransfers, type FileEvent, type GetOptions, type GetResult, type PutOptions, type PutResult } from "./files.js";
 import { LinkError, type Identity, type LinkState, type SerialLink } from "./link.js";
 import { namedCounters, statusText } from "./messages.js";
 
@@ -23,14 +24,16 @@ export type ApiEvent =
   | { type: "message"; kind: "channel"; slot: number; from: string; fromName: string | null; seq: number; time: number; text: string }
   | { type: "delivery"; ref: number; id?: string; to?: string; channel?: number; state: DeliveryState; attempts: number; error?: string }
   | { type: "contact"; contact: Contact }
-  | { type: "link"; state: LinkState; connected: boolean; node: Identity | null; detail?: string };
+  | { type: "link"; state: LinkState; connected: boolean; node: Identity | null; detail?: string }
+  | FileEvent;
 
 export type SendRequest = { to?: string; channel?: number; text: string; id?: string };
 export type SendAccepted = { ref: number; to?: string; channel?: number; queued: boolean };
 
 /** A request the API refuses: bad input (400-like) or a node that said no. */
 export class ApiError extends Error {
-  constructor(readonly code: "bad_request" | "unknown_contact" | "ambiguous_contact" | "node_error" | "not_connected" | "link_error", message: string) {
+  constructor(readonly code: "bad_request" | "unknown_contact" | "ambiguous_contact" | "node_error" | "not_connected" | "link_error"
+    | "not_found" | "corrupt" | "file_failed" | "timeout", message: string) {
     super(message);
     this.name = "ApiError";
   }
@@ -60,9 +63,12 @@ export class NodeService extends EventEmitter<NodeServiceEvents> {
   holdMs = 10 * 60_000;
   /** Extra sections for status replies (the MQTT uplink's counters). */
   readonly statusExtras = new Map<string, () => unknown>();
+  /** Mesh-kept files (files.ts). */
+  readonly files: FileTransfers;
 
   constructor(readonly link: SerialLink) {
     super();
+    this.files = new FileTransfers(link, () => this.nextRef(), (e) => this.emit("api", e));
     link.on("event", (e) => this.onEvent(e));
     link.on("state", (state, detail) => {
       this.emit("api", { type: "link", state, connected: state === "connected", node: link.identity, ...(detail ? { detail } : {}) });
@@ -110,6 +116,24 @@ export class NodeService extends EventEmitter<NodeServiceEvents> {
       throw new ApiError("ambiguous_contact", `"${to}" names ${hits.length} contacts: ${hits.map((c) => `${c.name} (${c.id})`).join(", ")}; use the contact id`);
     }
     throw new ApiError("unknown_contact", `no contact "${to}" (known: ${all.length ? all.map((c) => `${c.name} (${c.id})`).join(", ") : "none yet; a contact appears when its announce is heard"})`);
+  }
+
+  /** Stores a file (1..32768 bytes) on the node; resolves with its capability once the node has it. */
+  async putFile(data: Uint8Array, opts: PutOptions = {}): Promise<PutResult> {
+    try {
+      return await this.files.put(data, opts);
+    } catch (err) {
+      throw err instanceof FileError ? new ApiError(err.code, err.message) : err;
+    }
+  }
+
+  /** Fetches a file by capability (`ocx1:…`); resolves with its bytes. */
+  async getFile(capability: string, opts: GetOptions = {}): Promise<GetResult> {
+    try {
+      return await this.files.get(capability, opts);
+    } catch (err) {
+      throw err instanceof FileError ? new ApiError(err.code, err.message) : err;
+    }
   }
 
   private nextRef(): number {
@@ -207,7 +231,7 @@ export class NodeService extends EventEmitter<NodeServiceEvents> {
 
   private delivery(ref: number, state: DeliveryState, attempts: number, error?: string): void {
     const o = this.outgoing.get(ref);
-    if (o) o.done = state !== "sent" || o.channel !== undefined;
+    if (o) o.done = state === "acked" || state === "failed" || state === "delivered" || o.channel !== undefined;
     this.emit("api", {
       type: "delivery", ref, state, attempts,
       ...(o?.id !== undefined ? { id: o.id } : {}),
@@ -299,6 +323,11 @@ export class NodeService extends EventEmitter<NodeServiceEvents> {
         return;
       case "delivery":
         this.delivery(e.ref, e.state, e.attempts);
+        return;
+      case "fileStored":
+      case "fileData":
+      case "fileDone":
+        this.files.onEvent(e);
         return;
       default:
         return;

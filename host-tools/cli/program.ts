@@ -13,10 +13,11 @@ import { registerChat } from "./commands/chat.js";
 import { registerPorts } from "./commands/ports.js";
 import { registerNode } from "./commands/node.js";
 import { registerFlash } from "./commands/flash.js";
+import { registerStore } from "./commands/store.js";
 
 /** Commands, in help order. */
 const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerSim,
-  registerBridge, registerId, registerSend, registerListen, registerChat, registerPorts,
+  registerBridge, registerId, registerSend, registerListen, registerChat, registerStore, registerPorts,
   registerNode, registerFlash];
 
 function packageVersion(): string {

@@ -1,8 +1,9 @@
 // Generates board_config.h for the ESP-IDF shell (firmware/esp32/) from the
 // hardware data: a board profile (hardware/boards/<id>.json), a region
 // (hardware/regions.json) and a LoRa preset (hardware/presets.json). Every pin
-// number, the radio chip, TCXO voltage, RF switch, power limits, LED and button
-// come from those files; nothing is copied by hand into C.
+// number, the radio chip, TCXO voltage, RF switch, power limits, LED, button and
+// the PMU that powers the radio (T-Beam) come from those files; nothing is copied
+// by hand into C.
 //
 // Used by firmware/esp32/main/CMakeLists.txt through board-header-cli.ts
 // (compiled to dist/host-tools/firmware/board-header-cli.js by `npm run build`).
@@ -172,6 +173,22 @@ export function boardHeader(board: BoardProfile, opts: BoardHeaderOptions): stri
   def("OC_HAS_BUTTON", board.button === null ? 0 : 1);
   if (board.button !== null) def("OC_PIN_BUTTON", board.button);
   lines.push("");
+
+  if (board.pmu) {
+    // Only boards with a PMU get this block: firmware/esp32/main/pmu.c is compiled to a no-op without OC_HAS_PMU.
+    const pmu = board.pmu;
+    lines.push("/* PMU: the power-management chip that feeds the radio (probed by chip id, firmware/esp32/main/pmu.c) */");
+    def("OC_HAS_PMU", 1);
+    def("OC_PMU_I2C_ADDR", hex(pmu.i2cAddress), "7-bit address");
+    def("OC_PMU_PIN_SDA", pmu.sda);
+    def("OC_PMU_PIN_SCL", pmu.scl);
+    def("OC_PMU_RADIO_MV", pmu.radioMillivolts, "radio rail voltage");
+    for (const c of pmu.chips) {
+      if (c.chip === "axp192") def("OC_PMU_AXP192_RADIO_LDO", Number(c.radioRail.slice(3)), `AXP192 ${c.radioRail.toUpperCase()}`);
+      else def("OC_PMU_AXP2101_RADIO_ALDO", Number(c.radioRail.slice(4)), `AXP2101 ${c.radioRail.toUpperCase()}`);
+    }
+    lines.push("");
+  }
 
   lines.push("/* Serial link: the ESP32-S3 USB-Serial/JTAG, or UART0 behind a USB bridge */");
   def("OC_SERIAL_USB_JTAG", s.usbSerialJtag ? 1 : 0);

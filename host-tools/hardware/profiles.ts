@@ -40,6 +40,19 @@ export interface UsbId {
   chip: UsbChip;
 }
 
+export type PmuChip = "axp192" | "axp2101";
+/** AXP192: LDO2/LDO3; AXP2101: ALDO1..4 (the rails firmware/esp32/main/pmu.c can switch). */
+export type PmuRail = "ldo2" | "ldo3" | "aldo1" | "aldo2" | "aldo3" | "aldo4";
+
+/** The power-management chip that feeds the radio (T-Beam), probed at `i2cAddress` by chip id. */
+export interface PmuProfile {
+  i2cAddress: number;
+  sda: number;
+  scl: number;
+  radioMillivolts: number;
+  chips: { chip: PmuChip; radioRail: PmuRail }[];
+}
+
 export interface BoardProfile {
   id: string;
   name: string;
@@ -52,6 +65,8 @@ export interface BoardProfile {
   usb: UsbId[];
   led: number | null;
   button: number | null;
+  /** Absent on boards whose radio is powered directly. */
+  pmu?: PmuProfile;
   unverified: string[];
   notes: string[];
   references: Record<string, Reference>;
@@ -158,7 +173,7 @@ export const MCUS: Readonly<Record<McuChip, McuFacts>> = {
 };
 
 /** Pins the MCU drives; on the ESP32 these cannot be input-only GPIOs. */
-const OUTPUT_KEYS = new Set(["pins.nss", "pins.sck", "pins.mosi", "pins.reset", "pins.rxEnable", "pins.txEnable", "led"]);
+const OUTPUT_KEYS = new Set(["pins.nss", "pins.sck", "pins.mosi", "pins.reset", "pins.rxEnable", "pins.txEnable", "led", "pmu.sda", "pmu.scl"]);
 
 // ---------------------------------------------------------------- errors
 
@@ -344,6 +359,7 @@ function boardChecks(b: BoardProfile, file: string, issues: HardwareIssue[]): vo
     ...PIN_NAMES.filter((n) => b.pins[n] !== undefined).map((n) => [`pins.${n}`, b.pins[n] as number] as [string, number]),
     ...(b.led !== null ? [["led", b.led] as [string, number]] : []),
     ...(b.button !== null ? [["button", b.button] as [string, number]] : []),
+    ...(b.pmu ? [["pmu.sda", b.pmu.sda] as [string, number], ["pmu.scl", b.pmu.scl] as [string, number]] : []),
   ];
   const owner = new Map<number, string>();
   for (const [key, gpio] of used) {
@@ -368,6 +384,15 @@ function boardChecks(b: BoardProfile, file: string, issues: HardwareIssue[]): vo
     add("radio.rfSwitch", `"${b.radio.rfSwitch}" but pins.rxEnable/pins.txEnable are given; use "gpio" or "dio2+gpio"`);
   }
 
+  // PMU: each chip at most once (the shell probes them by chip id).
+  if (b.pmu) {
+    const seenChip = new Set<string>();
+    b.pmu.chips.forEach((c, i) => {
+      if (seenChip.has(c.chip)) add(`pmu.chips[${i}]`, `${c.chip} is listed twice`);
+      seenChip.add(c.chip);
+    });
+  }
+
   // USB: ids must be the ones the named bridge enumerates with.
   const seenUsb = new Set<string>();
   b.usb.forEach((u, i) => {
@@ -388,6 +413,7 @@ function boardChecks(b: BoardProfile, file: string, issues: HardwareIssue[]): vo
     ...PIN_NAMES.filter((n) => b.pins[n] !== undefined).map((n) => `pins.${n}`),
     ...b.usb.map((_, i) => `usb[${i}]`),
     "led", "button",
+    ...(b.pmu ? ["pmu.i2cAddress", "pmu.sda", "pmu.scl", "pmu.radioMillivolts", ...b.pmu.chips.map((_, i) => `pmu.chips[${i}]`)] : []),
   ];
   const cited = new Set<string>();
   checkProvenance(file, "", sourced, b.sources, b.unverified, b.references, cited, issues);

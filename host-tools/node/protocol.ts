@@ -90,6 +90,16 @@ export const Command = {
   JOIN_CHANNEL: 0x02,
   SEND_CHANNEL: 0x03,
   SEND_DIRECT: 0x04,
+  /** Mesh-kept files (STORAGE.md "Files"): app ref u32, length u32 (1..32768), copies u8 (0 = default 3). */
+  FILE_PUT_BEGIN: 0x10,
+  /** offset u32, n u8 (1..200), n bytes; offsets contiguous from 0. */
+  FILE_PUT_DATA: 0x11,
+  /** No payload: the file is complete; FILE_STORED follows. */
+  FILE_PUT_END: 0x12,
+  /** app ref u32, capability 40 (root address 8 ‖ key 32). */
+  FILE_GET: 0x13,
+  /** u8: 1 the upload, 2 the fetch. */
+  FILE_CANCEL: 0x14,
 } as const;
 
 /** App events (env.app_event). */
@@ -99,18 +109,49 @@ export const EventType = {
   DIRECT_MESSAGE: 0x82,
   DELIVERY: 0x83,
   CONTACT: 0x84,
+  FILE_STORED: 0x90,
+  FILE_DATA: 0x91,
+  FILE_DONE: 0x92,
 } as const;
 
-/** DELIVERY states (ABI.md); 4 and 5 come from storage (firmware/STORAGE.md). */
+/**
+ * DELIVERY states. 4: after its attempts failed the message was deposited and is kept by
+ * keepers (attempts = keepers that confirmed so far; reported again as more confirm);
+ * 5: delivered through the keepers (a verified receipt). 3 also means no keeper took it,
+ * or it expired undelivered (STORAGE.md "Mail").
+ */
 export const DeliveryState = { SENT: 1, ACKED: 2, FAILED: 3, STORED: 4, DELIVERED: 5 } as const;
-const DELIVERY_STATE_NAMES = { 1: "sent", 2: "acked", 3: "failed", 4: "stored", 5: "delivered" } as const;
+export type DeliveryStateName = "sent" | "acked" | "failed" | "stored" | "delivered";
+const DELIVERY_NAMES: Readonly<Record<number, DeliveryStateName>> = { 1: "sent", 2: "acked", 3: "failed", 4: "stored", 5: "delivered" };
+
+/** FILE_STORED states: 1 stored on the node (capability ready), 2 replicated on `holders` nodes, 3 failed. */
+export const FileStoredState = { STORED: 1, REPLICATED: 2, FAILED: 3 } as const;
+export type FileStoredStateName = "stored" | "replicated" | "failed" | "unknown";
+const FILE_STORED_NAMES: Readonly<Record<number, FileStoredStateName>> = { 1: "stored", 2: "replicated", 3: "failed" };
+/** FILE_DONE states: 1 complete, 2 not found (the node gave up), 3 corrupt or a wrong capability. */
+export const FileDoneState = { COMPLETE: 1, NOT_FOUND: 2, CORRUPT: 3 } as const;
+export type FileDoneStateName = "complete" | "notFound" | "corrupt" | "unknown";
+const FILE_DONE_NAMES: Readonly<Record<number, FileDoneStateName>> = { 1: "complete", 2: "notFound", 3: "corrupt" };
+
+/** Limits of the file commands (STORAGE.md "Files"). */
+export const FILE_MAX_BYTES = 32768;
+export const FILE_PUT_CHUNK_MAX = 200;
+export const FILE_DATA_MAX = 160;
+export const FILE_CAPABILITY_BYTES = 40;
+/** Fixed lengths of the file events, type byte included. */
+export const FILE_STORED_BYTES = 1 + 4 + 1 + 1 + FILE_CAPABILITY_BYTES; // 47
+export const FILE_DATA_MIN_BYTES = 1 + 4 + 4 + 1; // 10, then n bytes
+export const FILE_DONE_BYTES = 1 + 4 + 1 + 4 + 2 + 4; // 16
 
 export type NodeEvent =
   | { type: "identity"; contactId: string; edPublic: Uint8Array; xPublic: Uint8Array }
   | { type: "channel"; slot: number; senderId: string; seq: number; unixS: number; text: string }
   | { type: "direct"; contactId: string; msgId: number; unixS: number; text: string }
-  | { type: "delivery"; ref: number; state: "sent" | "acked" | "failed" | "stored" | "delivered"; attempts: number }
+  | { type: "delivery"; ref: number; state: DeliveryStateName; attempts: number }
   | { type: "contact"; contactId: string; edPublic: Uint8Array; name: string }
+  | { type: "fileStored"; ref: number; state: FileStoredStateName; holders: number; capability: Uint8Array }
+  | { type: "fileData"; ref: number; offset: number; data: Uint8Array }
+  | { type: "fileDone"; ref: number; state: FileDoneStateName; length: number; blocks: number; elapsedMs: number }
   | { type: "unknown"; bytes: Uint8Array };
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -132,14 +173,27 @@ export function decodeEvent(b: Uint8Array): NodeEvent {
           unixS: v.getUint32(13, true), text: dec.decode(b.subarray(18, 18 + n)) };
       }
       case EventType.DELIVERY: {
-        const state = DELIVERY_STATE_NAMES[b[5] as keyof typeof DELIVERY_STATE_NAMES];
-        if (!state) break; // a state this laptop does not know
+        const state = DELIVERY_NAMES[b[5]];
+        if (b.length < 7 || !state) break; // a state this laptop does not know: reported as unknown
         return { type: "delivery", ref: v.getUint32(1, true), state, attempts: b[6] };
       }
       case EventType.CONTACT: {
         const n = b[41];
         return { type: "contact", contactId: hexOf(b.subarray(1, 9)), edPublic: b.slice(9, 41), name: dec.decode(b.subarray(42, 42 + n)) };
       }
+      case EventType.FILE_STORED:
+        if (b.length < FILE_STORED_BYTES) break;
+        return { type: "fileStored", ref: v.getUint32(1, true), state: FILE_STORED_NAMES[b[5]] ?? "unknown", holders: b[6],
+          capability: b.slice(7, 7 + FILE_CAPABILITY_BYTES) };
+      case EventType.FILE_DATA: {
+        const n = b[9];
+        if (b.length < FILE_DATA_MIN_BYTES + n) break;
+        return { type: "fileData", ref: v.getUint32(1, true), offset: v.getUint32(5, true), data: b.slice(10, 10 + n) };
+      }
+      case EventType.FILE_DONE:
+        if (b.length < FILE_DONE_BYTES) break;
+        return { type: "fileDone", ref: v.getUint32(1, true), state: FILE_DONE_NAMES[b[5]] ?? "unknown", length: v.getUint32(6, true),
+          blocks: v.getUint16(10, true), elapsedMs: v.getUint32(12, true) };
     }
   } catch { /* fall through: a short event is reported as unknown */ }
   return { type: "unknown", bytes: b.slice() };
@@ -172,5 +226,95 @@ export function encodeSendDirect(contactId: string, ref: number, text: string): 
   new DataView(out.buffer).setUint32(9, ref, true);
   out[13] = t.length;
   out.set(t, 14);
+  return out;
+}
+
+const u32 = (x: number, what: string): number => {
+  if (!Number.isInteger(x) || x < 0 || x > 0xffff_ffff) throw new RangeError(`${what} must be a u32, not ${x}`);
+  return x;
+};
+
+/** FILE_PUT_BEGIN: a file of `length` bytes (1..32768) follows in FILE_PUT_DATA; copies 0 = the node's default (3). */
+export function encodeFilePutBegin(ref: number, length: number, copies = 0): Uint8Array {
+  if (!Number.isInteger(length) || length < 1 || length > FILE_MAX_BYTES) throw new RangeError(`a file is 1..${FILE_MAX_BYTES} bytes, not ${length}`);
+  if (!Number.isInteger(copies) || copies < 0 || copies > 255) throw new RangeError(`copies must be 0..255, not ${copies}`);
+  const out = new Uint8Array(10);
+  const v = new DataView(out.buffer);
+  out[0] = Command.FILE_PUT_BEGIN;
+  v.setUint32(1, u32(ref, "the app reference"), true);
+  v.setUint32(5, length, true);
+  out[9] = copies;
+  return out;
+}
+
+/** FILE_PUT_DATA: 1..200 bytes of the file at `offset`. */
+export function encodeFilePutData(offset: number, data: Uint8Array): Uint8Array {
+  if (data.length < 1 || data.length > FILE_PUT_CHUNK_MAX) throw new RangeError(`FILE_PUT_DATA carries 1..${FILE_PUT_CHUNK_MAX} bytes, not ${data.length}`);
+  const out = new Uint8Array(6 + data.length);
+  out[0] = Command.FILE_PUT_DATA;
+  new DataView(out.buffer).setUint32(1, u32(offset, "the offset"), true);
+  out[5] = data.length;
+  out.set(data, 6);
+  return out;
+}
+
+export function encodeFilePutEnd(): Uint8Array {
+  return Uint8Array.of(Command.FILE_PUT_END);
+}
+
+/** FILE_GET: fetch the file a 40-byte capability names. */
+export function encodeFileGet(ref: number, capability: Uint8Array): Uint8Array {
+  if (capability.length !== FILE_CAPABILITY_BYTES) throw new RangeError(`a capability is ${FILE_CAPABILITY_BYTES} bytes, not ${capability.length}`);
+  const out = new Uint8Array(5 + FILE_CAPABILITY_BYTES);
+  out[0] = Command.FILE_GET;
+  new DataView(out.buffer).setUint32(1, u32(ref, "the app reference"), true);
+  out.set(capability, 5);
+  return out;
+}
+
+/** FILE_CANCEL: the upload ("put", 1) or the fetch ("get", 2) in progress. */
+export function encodeFileCancel(which: "put" | "get"): Uint8Array {
+  return Uint8Array.of(Command.FILE_CANCEL, which === "put" ? 1 : 2);
+}
+
+/** Event encoders (the device's side; for tests and fake devices). */
+export function encodeFileStoredEvent(ref: number, state: number, holders: number, capability: Uint8Array): Uint8Array {
+  const out = new Uint8Array(FILE_STORED_BYTES);
+  out[0] = EventType.FILE_STORED;
+  new DataView(out.buffer).setUint32(1, ref >>> 0, true);
+  out[5] = state; out[6] = holders;
+  out.set(capability.subarray(0, FILE_CAPABILITY_BYTES), 7);
+  return out;
+}
+
+export function encodeFileDataEvent(ref: number, offset: number, data: Uint8Array): Uint8Array {
+  if (data.length > 255) throw new RangeError("FILE_DATA carries at most 255 bytes");
+  const out = new Uint8Array(FILE_DATA_MIN_BYTES + data.length);
+  const v = new DataView(out.buffer);
+  out[0] = EventType.FILE_DATA;
+  v.setUint32(1, ref >>> 0, true);
+  v.setUint32(5, offset >>> 0, true);
+  out[9] = data.length;
+  out.set(data, 10);
+  return out;
+}
+
+export function encodeFileDoneEvent(ref: number, state: number, length: number, blocks: number, elapsedMs: number): Uint8Array {
+  const out = new Uint8Array(FILE_DONE_BYTES);
+  const v = new DataView(out.buffer);
+  out[0] = EventType.FILE_DONE;
+  v.setUint32(1, ref >>> 0, true);
+  out[5] = state;
+  v.setUint32(6, length >>> 0, true);
+  v.setUint16(10, blocks & 0xffff, true);
+  v.setUint32(12, elapsedMs >>> 0, true);
+  return out;
+}
+
+export function encodeDeliveryEvent(ref: number, state: number, attempts: number): Uint8Array {
+  const out = new Uint8Array(7);
+  out[0] = EventType.DELIVERY;
+  new DataView(out.buffer).setUint32(1, ref >>> 0, true);
+  out[5] = state; out[6] = attempts;
   return out;
 }

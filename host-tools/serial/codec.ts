@@ -4,6 +4,8 @@
 // core's serial.ts; test/serial/ holds the two to the same bytes.
 import { decodeConfig, decodeEvent, encodeConfig, encodeJoinChannel, encodeSendChannel, encodeSendDirect,
   type NodeConfig, type NodeEvent } from "../node/protocol.js";
+import { encodeFileCancel, encodeFileGet, encodeFilePutBegin, encodeFilePutData, encodeFilePutEnd,
+  FILE_DONE_BYTES, FILE_DATA_MIN_BYTES, FILE_STORED_BYTES } from "../node/protocol.js";
 
 export const SERIAL_VERSION = 1;
 export const HEADER_BYTES = 4;
@@ -29,6 +31,14 @@ export const Req = {
   INJECT_FRAME: 0x08,
   CONFIG_GET: 0x09,
   CONFIG_SET: 0x0a,
+  SET_TIME: 0x0b,
+  CLOCK_GET: 0x0c,
+  // Mesh-kept files: the node core's app commands 0x10..0x14 (SERIAL.md, STORAGE.md "Files").
+  FILE_PUT_BEGIN: 0x10,
+  FILE_PUT_DATA: 0x11,
+  FILE_PUT_END: 0x12,
+  FILE_GET: 0x13,
+  FILE_CANCEL: 0x14,
 } as const;
 
 /** Device messages (device → laptop). */
@@ -44,7 +54,19 @@ export const Msg = {
   SERIAL_ERRORS: 0x88,
   CONFIG: 0x89,
   LOG: 0x8a,
+  CLOCK: 0x8b,
+  // Mesh-kept files: the node core's app events 0x90..0x92.
+  FILE_STORED: 0x90,
+  FILE_DATA: 0x91,
+  FILE_DONE: 0x92,
 } as const;
+
+/** The state byte of CLOCK (SERIAL.md): counting from boot, the host's own date, set over the link. */
+export const CLOCK_STATES = ["noDate", "hostDate", "set"] as const;
+export type ClockState = (typeof CLOCK_STATES)[number] | "unknown";
+/** SET_TIME accepts 2020-01-01T00:00:00Z <= unix ms < 2100-01-01T00:00:00Z (SERIAL.md). */
+export const SET_TIME_MIN_MS = Date.UTC(2020, 0, 1);
+export const SET_TIME_MAX_MS = Date.UTC(2100, 0, 1);
 
 export const LogLevel = { ERROR: 0, WARNING: 1, INFO: 2, DEBUG: 3 } as const;
 
@@ -169,12 +191,18 @@ export function deviceMessageLengthOk(type: number, len: number): boolean {
     case Msg.SERIAL_ERRORS: return len >= 24;
     case Msg.CONFIG: return len >= 16;
     case Msg.LOG: return len >= 1;
+    case Msg.CLOCK: return len >= 9;
+    case Msg.FILE_STORED: return len === FILE_STORED_BYTES - 1;
+    case Msg.FILE_DATA: return len >= FILE_DATA_MIN_BYTES - 1;
+    case Msg.FILE_DONE: return len === FILE_DONE_BYTES - 1;
     default: return false;
   }
 }
 
 /** What a laptop accepts: device messages of known types and plausible lengths. */
-export const acceptDeviceMessage = (p: Packet): boolean => deviceMessageLengthOk(p.type, p.payload.length);
+export const acceptDeviceMessage = (p: Packet): boolean => deviceMessageLengthOk(p.type, p.payload.length) &&
+  // FILE_DATA: offset and n, then n bytes, all of them there.
+  (p.type !== Msg.FILE_DATA || p.payload.length >= FILE_DATA_MIN_BYTES - 1 + p.payload[8]);
 
 export type SerialDecoderOptions = {
   /** Type/length check of an intact packet (default: acceptDeviceMessage); false drops it as "typeLength". */
@@ -278,6 +306,23 @@ export const request = {
   },
   configGet: (): Request => empty(Req.CONFIG_GET),
   configSet: (config: NodeConfig): Request => ({ type: Req.CONFIG_SET, payload: encodeConfig(config) }),
+  /**
+   * SET_TIME: the node's clock to `unixMs` (ms since the Unix epoch, u64 LE). Any whole
+   * number 0..2^53 is encoded (the device judges the range: RESULT -5 outside 2020..2100).
+   */
+  setTime: (unixMs: number): Request => {
+    if (!Number.isSafeInteger(unixMs) || unixMs < 0) throw new RangeError("SET_TIME takes whole milliseconds since the Unix epoch, 0 or more");
+    const payload = new Uint8Array(8);
+    new DataView(payload.buffer).setBigUint64(0, BigInt(unixMs), true);
+    return { type: Req.SET_TIME, payload };
+  },
+  clockGet: (): Request => empty(Req.CLOCK_GET),
+  /** Mesh-kept files (STORAGE.md "Files"): one upload and one fetch at a time per node. */
+  filePutBegin: (ref: number, length: number, copies = 0): Request => fromCommand(encodeFilePutBegin(ref >>> 0, length, copies)),
+  filePutData: (offset: number, data: Uint8Array): Request => fromCommand(encodeFilePutData(offset, data)),
+  filePutEnd: (): Request => fromCommand(encodeFilePutEnd()),
+  fileGet: (ref: number, capability: Uint8Array): Request => fromCommand(encodeFileGet(ref >>> 0, capability)),
+  fileCancel: (which: "put" | "get"): Request => fromCommand(encodeFileCancel(which)),
 };
 
 const clampI8 = (x: number) => Math.max(-128, Math.min(127, Math.round(x)));
@@ -310,6 +355,7 @@ export type DeviceMessage =
   | { kind: "serialErrors"; seq: number; counters: SerialCounters }
   | { kind: "config"; seq: number; config: NodeConfig; bytes: Uint8Array }
   | { kind: "log"; seq: number; level: number; text: string }
+  | { kind: "clock"; seq: number; unixMs: number; state: ClockState }
   | { kind: "unknown"; seq: number; type: number; payload: Uint8Array };
 
 /** Reads a device message (a packet the SerialDecoder accepted). */
@@ -318,7 +364,8 @@ export function parseDeviceMessage(p: Packet): DeviceMessage {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   try {
     switch (p.type) {
-      case Msg.IDENTITY: case Msg.CHANNEL_MESSAGE: case Msg.DIRECT_MESSAGE: case Msg.DELIVERY: case Msg.CONTACT: {
+      case Msg.IDENTITY: case Msg.CHANNEL_MESSAGE: case Msg.DIRECT_MESSAGE: case Msg.DELIVERY: case Msg.CONTACT:
+      case Msg.FILE_STORED: case Msg.FILE_DATA: case Msg.FILE_DONE: {
         const bytes = new Uint8Array(1 + b.length);
         bytes[0] = p.type;
         bytes.set(b, 1);
@@ -349,6 +396,8 @@ export function parseDeviceMessage(p: Packet): DeviceMessage {
         return { kind: "config", seq, config: decodeConfig(b), bytes: b.slice() };
       case Msg.LOG:
         return { kind: "log", seq, level: b[0], text: dec.decode(b.subarray(1)) };
+      case Msg.CLOCK:
+        return { kind: "clock", seq, unixMs: Number(v.getBigUint64(0, true)), state: CLOCK_STATES[b[8]] ?? "unknown" };
     }
   } catch { /* a payload too short for its fields: unknown below */ }
   return { kind: "unknown", seq, type: p.type, payload: b.slice() };

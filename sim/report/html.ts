@@ -10,6 +10,7 @@
 // Every string taken from the result is escaped.
 import { writeFile } from "node:fs/promises";
 import type { MessagePath, RunResult, SeriesPoint, SimLink, SimNode } from "../result.js";
+import { storageRows } from "./storage.js";
 import {
   METRIC_ROWS, betterColumn, coreName, dropReasons, formatDurationS, formatInt, formatMs, runLabels, speedup,
 } from "./format.js";
@@ -421,6 +422,35 @@ function renderMetricTable(runs: readonly RunResult[], labels: string[]): string
   return `<table id="metrics" class="metrics"><thead>${head}</thead><tbody>${body.join("\n")}</tbody></table>${note}`;
 }
 
+/** The storage section (mail and files) of the primary run; absent without storage actions. */
+function renderStorage(r: RunResult): string {
+  const rows = storageRows(r);
+  if (!rows.length) return "";
+  const body: string[] = [];
+  let group = "";
+  for (const row of rows) {
+    if (row.group !== group) { group = row.group; body.push(`<tr class="group"><th colspan="2" scope="rowgroup">${esc(group)}</th></tr>`); }
+    body.push(`<tr><th scope="row" title="${esc(row.help)}">${esc(row.label)}</th><td>${esc(row.value)}</td></tr>`);
+  }
+  const log = (r.storage?.actions ?? []).map((a) => `<tr><td class="num">${esc(a.tS.toFixed(1))}</td><td>${esc(a.type)}</td>` +
+    `<td>${esc(a.nodes.join(", ") || "—")}</td><td>${esc([a.keptMail?.length ? `kept mail: ${a.keptMail.join(", ")}` : "",
+      a.heldBlocks?.length ? `held blocks: ${a.heldBlocks.join(", ")}` : "", a.note ?? ""].filter(Boolean).join("; "))}</td></tr>`);
+  const sec = (v: number | null) => (v === null ? "—" : v.toFixed(1));
+  const mails = (r.storage?.mail.list ?? []).map((m) => `<tr><td class="num">${esc(m.from)}</td><td class="num">${esc(m.to)}</td>` +
+    `<td class="num">${esc(m.sentS.toFixed(1))}</td><td>${m.recipientAbsent ? "yes" : "no"}</td><td class="num">${esc(sec(m.storedS))}</td>` +
+    `<td class="num">${esc(m.keepers)}</td><td class="num">${esc(sec(m.returnS))}</td><td class="num">${esc(sec(m.deliveredS))}</td>` +
+    `<td class="num">${esc(formatMs(m.returnToDeliveryMs))}</td><td class="num">${esc(sec(m.deliveredViaKeepersS))}</td></tr>`);
+  const mailTable = mails.length ? `<h3>Messages</h3>
+<table class="path"><thead><tr><th class="num">from</th><th class="num">to</th><th class="num">sent (s)</th><th>recipient away</th>` +
+    `<th class="num">stored (s)</th><th class="num">keepers</th><th class="num">return (s)</th><th class="num">delivered (s)</th>` +
+    `<th class="num">return to delivery</th><th class="num">state 5 (s)</th></tr></thead><tbody>${mails.join("")}</tbody></table>` : "";
+  return `<h2>Storage</h2>
+<table id="storage" class="metrics"><tbody>${body.join("\n")}</tbody></table>
+${mailTable}
+<h3>Storage actions</h3>
+<table class="path"><thead><tr><th class="num">at (s)</th><th>action</th><th>nodes</th><th>notes</th></tr></thead><tbody>${log.join("")}</tbody></table>`;
+}
+
 function renderRunTable(runs: readonly RunResult[], labels: string[]): string {
   const rows: Array<[string, (r: RunResult) => string]> = [
     ["core", (r) => r.core],
@@ -559,6 +589,7 @@ ${renderMap(result)}
 ${renderCharts(runs, labels)}
 <h2>Metrics</h2>
 ${renderMetricTable(runs, labels)}
+${renderStorage(result)}
 <h2>Sample message</h2>
 ${paths}
 <h2>Nodes killed</h2>

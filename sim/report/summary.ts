@@ -4,6 +4,7 @@
 // the JSON result and the HTML report have every metric.
 import type { RunResult } from "../result.js";
 import { SHORT_METRIC_ROWS, dropReasons, formatDurationS, formatInt, runLabels, speedup } from "./format.js";
+import { storageRows } from "./storage.js";
 
 /** Display width of a string (every code point counts one column: the table uses no wide characters). */
 const width = (s: string) => [...s].length;
@@ -55,6 +56,17 @@ export function formatSummary(runs: readonly RunResult[]): string {
   for (const r of rows) {
     if (r.group) { out.push(r.group); continue; }
     out.push(padEnd(`  ${r.label}`, labelWidth) + r.cells.map((c, i) => "   " + padStart(c, colWidths[i])).join(""));
+  }
+  // Storage (the first run's): label and value, left-aligned (the values are phrases).
+  const storage = storageRows(first);
+  if (storage.length) {
+    const w = Math.max(...storage.map((r) => width(r.label))) + 2;
+    let group = "";
+    out.push("");
+    for (const r of storage) {
+      if (r.group !== group) { group = r.group; out.push(runs.length > 1 ? `${group} (${labels[0]})` : group); }
+      out.push(padEnd(`  ${r.label}`, w + 2) + "   " + r.value);
+    }
   }
   return out.join("\n");
 }

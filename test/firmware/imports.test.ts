@@ -17,6 +17,8 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const ESP32 = path.join(REPO, "firmware", "esp32");
 const MAIN_C = path.join(ESP32, "main", "main.c");
 const RADIO_CPP = path.join(ESP32, "main", "radio.cpp");
+const PMU_C = path.join(ESP32, "main", "pmu.c");
+const KEYSTORE_C = path.join(ESP32, "main", "keystore.c");
 const NODE_WASM = path.join(REPO, "build", "cores", "node.wasm");
 
 const temps: string[] = [];
@@ -177,6 +179,29 @@ describe("board_config.h generator", () => {
         expect(d.get("OC_SERIAL_USB_JTAG")).toBe(board.usb.some((u) => u.chip !== "esp32s3-usb-serial-jtag") ? "0" : "1");
       });
 
+      it("defines the PMU (address, I2C pins, radio rail per chip) exactly when the profile has one", () => {
+        const pmuMacros = [...d.keys()].filter((k) => k.startsWith("OC_PMU_") || k === "OC_HAS_PMU");
+        if (!board.pmu) {
+          expect(pmuMacros).toEqual([]);
+          return;
+        }
+        expect(d.get("OC_HAS_PMU")).toBe("1");
+        expect(Number(d.get("OC_PMU_I2C_ADDR"))).toBe(board.pmu.i2cAddress);
+        expect(d.get("OC_PMU_PIN_SDA")).toBe(String(board.pmu.sda));
+        expect(d.get("OC_PMU_PIN_SCL")).toBe(String(board.pmu.scl));
+        expect(d.get("OC_PMU_RADIO_MV")).toBe(String(board.pmu.radioMillivolts));
+        const axp192 = board.pmu.chips.find((c) => c.chip === "axp192");
+        const axp2101 = board.pmu.chips.find((c) => c.chip === "axp2101");
+        expect(d.get("OC_PMU_AXP192_RADIO_LDO")).toBe(axp192 ? axp192.radioRail.replace("ldo", "") : undefined);
+        expect(d.get("OC_PMU_AXP2101_RADIO_ALDO")).toBe(axp2101 ? axp2101.radioRail.replace("aldo", "") : undefined);
+        if (board.family === "lilygo-tbeam-v1.1") {
+          expect(Object.fromEntries(pmuMacros.map((k) => [k, d.get(k)]))).toEqual({
+            OC_HAS_PMU: "1", OC_PMU_I2C_ADDR: "0x34", OC_PMU_PIN_SDA: "21", OC_PMU_PIN_SCL: "22", OC_PMU_RADIO_MV: "3300",
+            OC_PMU_AXP192_RADIO_LDO: "2", OC_PMU_AXP2101_RADIO_ALDO: "2",
+          });
+        }
+      });
+
       it("embeds a node_init config the node accepts: the default preset, serial events on", () => {
         const bytes = Uint8Array.from(d.get("OC_NODE_CONFIG_BYTES")!.replace(/[{}\s]/g, "").split(",").map((x) => Number.parseInt(x, 16)));
         expect(bytes.length).toBe(Number(d.get("OC_NODE_CONFIG_LEN")));
@@ -199,6 +224,10 @@ describe("board_config.h generator", () => {
         writeFileSync(path.join(dir, "board_config.h"), header);
         const pinChecks = PIN_NAMES.filter((n) => board.pins[n] !== undefined)
           .map((n) => `_Static_assert(${PIN_MACROS[n]} == ${board.pins[n]}, "${n}");`)
+          .concat(board.pmu ? [
+            `_Static_assert(OC_PMU_I2C_ADDR == ${board.pmu.i2cAddress} && OC_PMU_PIN_SDA == ${board.pmu.sda} && OC_PMU_PIN_SCL == ${board.pmu.scl}, "pmu");`,
+            `_Static_assert(OC_PMU_RADIO_MV == ${board.pmu.radioMillivolts}, "pmu mv");`,
+          ] : ["#ifdef OC_HAS_PMU\n#error no PMU on this board\n#endif"])
           .join("\n");
         writeFileSync(
           path.join(dir, "check.c"),
@@ -238,7 +267,7 @@ describe("board_config.h generator", () => {
     // Macros some profile may produce (every pin macro: a pin no shipped board has yet is guarded by #ifdef).
     const all = new Set<string>(Object.values(PIN_MACROS));
     for (const board of boards) for (const region of regions) for (const k of defines(boardHeader(board, { region, presets })).keys()) all.add(k);
-    for (const file of [MAIN_C, RADIO_CPP]) {
+    for (const file of [MAIN_C, RADIO_CPP, PMU_C, KEYSTORE_C]) {
       const code = stripComments(readFileSync(file, "utf8")).replace(/"(?:[^"\\\n]|\\.)*"/g, '""');
       const used = new Set(code.match(/\bOC_[A-Z0-9_]+\b/g) ?? []);
       for (const name of used) expect(all.has(name), `${path.basename(file)} uses ${name}, which no generated header defines`).toBe(true);
@@ -307,6 +336,7 @@ describe("cores partition: main.c, partitions.csv and the flasher agree", () => 
     const byName = new Map(rows.map((r) => [r[0], { type: r[1], subtype: r[2], offset: Number(r[3]), size: Number(r[4]) }]));
     expect(byName.get("nvs")).toMatchObject({ type: "data", subtype: "nvs" });
     expect(byName.get("factory")).toMatchObject({ type: "app", subtype: "factory" });
+    expect(byName.get("keys")).toMatchObject({ type: "data", size: 0x2000 }); // keystore.c: two 4 KiB sectors
     const cores = byName.get("cores")!;
     expect(cores).toMatchObject({ type: "data" });
     expect(Number(cores.subtype)).toBe(0x40);

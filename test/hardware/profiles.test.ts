@@ -154,6 +154,19 @@ describe("shipped board profiles", () => {
     expect(byId.get("lilygo-t3-v1.6.1")!.button).toBeNull();
   });
 
+  it("give the T-Beams their PMU (AXP192 LDO2 or AXP2101 ALDO2 at 3.3 V, 0x34 on SDA 21 / SCL 22) and no other board one", () => {
+    for (const b of loadBoards()) {
+      if (b.family === "lilygo-tbeam-v1.1") {
+        expect(b.pmu, b.id).toEqual({
+          i2cAddress: 0x34, sda: 21, scl: 22, radioMillivolts: 3300,
+          chips: [{ chip: "axp192", radioRail: "ldo2" }, { chip: "axp2101", radioRail: "aldo2" }],
+        });
+      } else {
+        expect(b.pmu, b.id).toBeUndefined();
+      }
+    }
+  });
+
   it("source every value or mark it unverified", () => {
     for (const b of boards) {
       for (const key of ["mcu.chip", "flashSizeMB", "radio.tcxoVoltage", "led", "button", "usb[0]", ...Object.keys(b.pins).map((p) => `pins.${p}`)]) {
@@ -301,6 +314,31 @@ describe("broken board profiles", () => {
     expectIssue(upper.load, upper.file, "usb[0].vendorId", "must match pattern");
     const native = broken(tbeam76, (d) => (d.usb[0] = { vendorId: "303a", productId: "1001", chip: "esp32s3-usb-serial-jtag" }));
     expectIssue(native.load, native.file, "usb[0]", "esp32 has no built-in USB");
+  });
+
+  it("rejects a pmu section of the wrong shape, and PMU pins that clash or are unsourced", () => {
+    const wrongType = broken(tbeam76, (d) => (d.pmu.i2cAddress = "0x34"));
+    expectIssue(wrongType.load, wrongType.file, "pmu.i2cAddress", "must be integer");
+    const notObject = broken(heltec, (d) => (d.pmu = "axp192"));
+    expectIssue(notObject.load, notObject.file, "pmu", "must be object");
+    const wrongRail = broken(tbeam76, (d) => (d.pmu.chips[0].radioRail = "aldo2")); // AXP192 has no ALDO2
+    expectIssue(wrongRail.load, wrongRail.file, "pmu.chips[0]", "must match exactly one schema");
+    const unknownChip = broken(tbeam76, (d) => (d.pmu.chips[1].chip = "axp202"));
+    expectIssue(unknownChip.load, unknownChip.file, "pmu.chips[1]", "must match exactly one schema");
+    const badVoltage = broken(tbeam76, (d) => (d.pmu.radioMillivolts = 3250));
+    expectIssue(badVoltage.load, badVoltage.file, "pmu.radioMillivolts", "must be multiple of 100");
+    const missing = broken(tbeam76, (d) => delete d.pmu.scl);
+    expectIssue(missing.load, missing.file, "pmu.scl", "required key is missing");
+    const twice = broken(tbeam76, (d) => (d.pmu.chips[1] = { chip: "axp192", radioRail: "ldo3" }));
+    expectIssue(twice.load, twice.file, "pmu.chips[1]", "axp192 is listed twice");
+    const clash = broken(tbeam76, (d) => (d.pmu.sda = 18));
+    expectIssue(clash.load, clash.file, "pmu.sda", "GPIO 18 is already used by pins.nss");
+    const inputOnly = broken(tbeam76, (d) => (d.pmu.scl = 36));
+    expectIssue(inputOnly.load, inputOnly.file, "pmu.scl", "input-only");
+    const unsourced = broken(tbeam76, (d) => delete d.sources["pmu.chips[1]"]);
+    expectIssue(unsourced.load, unsourced.file, "sources.pmu.chips[1]", "no source given for pmu.chips[1]");
+    const stale = broken(heltec, (d) => (d.sources["pmu.sda"] = ["meshtastic-heltec-v3"]));
+    expectIssue(stale.load, stale.file, "sources.pmu.sda", "not a sourced value");
   });
 
   it("rejects values without a source, and sources citing unknown references", () => {

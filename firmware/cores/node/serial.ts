@@ -19,6 +19,7 @@ import {
   nodeReceive, nodeStatusExtra,
 } from "./node";
 import { CONTACTS_MAX } from "./contacts";
+import { clockNowMs, clockSet, clockState } from "./clock";
 import {
   C_SERIAL_COBS, C_SERIAL_CRC, C_SERIAL_OVERSIZED, C_SERIAL_SHORT, C_SERIAL_TYPE, C_SERIAL_VERSION, COUNTER_SLOTS,
   count, counter,
@@ -45,6 +46,11 @@ const REQ_CONTACTS_GET: i32 = 0x07;
 const REQ_INJECT_FRAME: i32 = 0x08;
 const REQ_CONFIG_GET: i32 = 0x09;
 const REQ_CONFIG_SET: i32 = 0x0a;
+const REQ_SET_TIME: i32 = 0x0b;
+const REQ_CLOCK_GET: i32 = 0x0c;
+/** 0x10..0x1F: storage commands (files), handed to node_command like 0x01..0x04 (SERIAL.md). */
+const REQ_STORAGE_FIRST: i32 = 0x10;
+const REQ_STORAGE_LAST: i32 = 0x1f;
 /** Types from here on are device messages. */
 const DEVICE_TYPES: i32 = 0x80;
 
@@ -53,6 +59,7 @@ const MSG_STATUS: i32 = 0x86;
 const MSG_RADIO_FRAME: i32 = 0x87;
 const MSG_SERIAL_ERRORS: i32 = 0x88;
 const MSG_CONFIG: i32 = 0x89;
+const MSG_CLOCK: i32 = 0x8b;
 
 /** The serial link's six drop counters, in SERIAL_ERRORS order. */
 const SERIAL_COUNTERS: i32 = 6;
@@ -245,7 +252,7 @@ function frameEnd(): bool {
 /** Handles one intact request; every path ends with exactly one RESULT. */
 function dispatch(type: i32, seq: i32, plen: i32): void {
   const payload = RXP + SERIAL_HEADER_BYTES;
-  if (type >= REQ_ANNOUNCE && type <= REQ_SEND_DIRECT) {
+  if ((type >= REQ_ANNOUNCE && type <= REQ_SEND_DIRECT) || (type >= REQ_STORAGE_FIRST && type <= REQ_STORAGE_LAST)) {
     // The app command is the type byte and the payload: put the type just before it (over seq, read already).
     store<u8>(payload - 1, <u8>type);
     result(seq, nodeCommand(payload - 1, plen + 1));
@@ -304,8 +311,24 @@ function dispatch(type: i32, seq: i32, plen: i32): void {
     result(seq, status);
     return;
   }
+  if (type == REQ_SET_TIME || type == REQ_CLOCK_GET) {
+    if (plen != (type == REQ_SET_TIME ? 8 : 0)) { lengthError(seq); return; }
+    if (!nodeInitialised()) { result(seq, ERR_STATE); return; }
+    // clock.ts decides (forward always, back at most an hour once the clock has a date).
+    const status = type == REQ_SET_TIME ? clockSet(load<i64>(payload)) : OK;
+    sendClock(seq);
+    result(seq, status);
+    return;
+  }
   count(C_SERIAL_TYPE);
   result(seq, ERR_INVALID);
+}
+
+/** CLOCK: the node's clock in ms since the Unix epoch (u64) and its state u8 (clock.ts clockState). */
+function sendClock(seq: i32): void {
+  store<i64>(TXP + 4, clockNowMs());
+  store<u8>(TXP + 12, <u8>clockState());
+  sendPacket(MSG_CLOCK, seq, 9);
 }
 
 function lengthError(seq: i32): void {

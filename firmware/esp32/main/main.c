@@ -30,6 +30,8 @@
 #include "wasm3.h"
 
 #include "board_config.h"
+#include "keystore.h"
+#include "pmu.h"
 #include "radio.h"
 
 #if OC_SERIAL_USB_JTAG
@@ -83,6 +85,13 @@ extern const uint8_t node_wasm_end[] asm("_binary_node_wasm_end");
 static TaskHandle_t main_task;
 static StreamBufferHandle_t serial_rx;
 static nvs_handle_t nvs;
+/* Partition "store" (partitions.csv): a second NVS partition for what the storage layer
+ * keeps (firmware/STORAGE.md): contacts, mail kept for others, file objects and blocks.
+ * Falls back to the main NVS when the partition is missing. */
+#define STORE_PARTITION_LABEL "store"
+static nvs_handle_t store_nvs;
+static bool store_ok;
+static bool keystore_ok; /* the "keys" partition exists: id.seed and prekeys live there, not in NVS */
 static bool config_changed; /* set by storage_put("config"): re-read the modulation */
 static uint8_t stored_config[CONFIG_MAX];
 static size_t stored_config_len;
@@ -271,6 +280,17 @@ static bool nvs_key(const uint8_t *p, int32_t len, char out[NVS_KEY_MAX + 1]) {
     return true;
 }
 
+/* The NVS handle a key lives in: the "store" partition for the storage layer's records
+ * (prefixes of firmware/ABI.md, env.storage_put), the main NVS for everything else. */
+static nvs_handle_t handle_for(const char *k) {
+    static const char *const prefixes[] = { "ct.", "mail.", "fo.", "fb." };
+    if (!store_ok) return nvs;
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        if (strncmp(k, prefixes[i], strlen(prefixes[i])) == 0) return store_nvs;
+    }
+    return nvs;
+}
+
 /* env.storage_get (keyPtr: i32, keyLen: i32, valPtr: i32, valCap: i32) -> i32 */
 m3ApiRawFunction(h_storage_get) {
     m3ApiReturnType(int32_t);
@@ -282,12 +302,29 @@ m3ApiRawFunction(h_storage_get) {
     if (key_len <= 0 || cap < 0) m3ApiReturn(-1);
     m3ApiCheckMem(key, (uint32_t)key_len);
     if (!nvs_key(key, key_len, k)) m3ApiReturn(-1);
+    if (keystore_ok && keystore_handles(k)) {
+        /* Secrets: the key store, so that an overwrite really erases (keystore.h). */
+        if (cap > 0) m3ApiCheckMem(val, (uint32_t)cap);
+        int32_t r = keystore_get(k, val, (size_t)cap);
+        if (r != -1) m3ApiReturn(r);
+        /* Not there: an older firmware may have kept it in NVS. Move it over (once). */
+        size_t legacy = 0;
+        if (nvs_get_blob(nvs, k, NULL, &legacy) != ESP_OK) m3ApiReturn(-1);
+        if (legacy > (size_t)cap) m3ApiReturn(-2);
+        if (legacy > 0 && nvs_get_blob(nvs, k, val, &legacy) != ESP_OK) m3ApiReturn(-1);
+        if (keystore_put(k, val, legacy) == 0) {
+            nvs_erase_key(nvs, k);
+            nvs_commit(nvs);
+        }
+        m3ApiReturn((int32_t)legacy);
+    }
+    nvs_handle_t h = handle_for(k);
     size_t size = 0;
-    if (nvs_get_blob(nvs, k, NULL, &size) != ESP_OK) m3ApiReturn(-1);
+    if (nvs_get_blob(h, k, NULL, &size) != ESP_OK) m3ApiReturn(-1);
     if (size > (size_t)cap) m3ApiReturn(-2);
     if (size > 0) {
         m3ApiCheckMem(val, (uint32_t)size);
-        if (nvs_get_blob(nvs, k, val, &size) != ESP_OK) m3ApiReturn(-1);
+        if (nvs_get_blob(h, k, val, &size) != ESP_OK) m3ApiReturn(-1);
     }
     m3ApiReturn((int32_t)size);
 }
@@ -304,8 +341,13 @@ m3ApiRawFunction(h_storage_put) {
     m3ApiCheckMem(key, (uint32_t)key_len);
     if (val_len > 0) m3ApiCheckMem(val, (uint32_t)val_len);
     if (!nvs_key(key, key_len, k)) m3ApiReturn(-1);
-    if (nvs_set_blob(nvs, k, val, (size_t)val_len) != ESP_OK) m3ApiReturn(-1);
-    if (nvs_commit(nvs) != ESP_OK) m3ApiReturn(-1);
+    if (keystore_ok && keystore_handles(k)) {
+        /* New value in the other sector, then the old sector erased (keystore.c). */
+        m3ApiReturn(keystore_put(k, val, (size_t)val_len) == 0 ? 0 : -1);
+    }
+    nvs_handle_t h = handle_for(k);
+    if (nvs_set_blob(h, k, val, (size_t)val_len) != ESP_OK) m3ApiReturn(-1);
+    if (nvs_commit(h) != ESP_OK) m3ApiReturn(-1);
     if (strcmp(k, CONFIG_KEY) == 0 && val_len <= CONFIG_MAX) {
         /* CONFIG_SET: the core restarted itself with this config; the radio follows after the call. */
         memcpy(stored_config, val, (size_t)val_len);
@@ -555,6 +597,23 @@ void app_main(void) {
         e = nvs_flash_init();
     }
     if (e != ESP_OK || nvs_open(NVS_NAMESPACE, NVS_READWRITE, &nvs) != ESP_OK) halt("NVS unavailable");
+    e = nvs_flash_init_partition(STORE_PARTITION_LABEL);
+    if (e == ESP_ERR_NVS_NO_FREE_PAGES || e == ESP_ERR_NVS_NEW_VERSION_FOUND) {
+        host_log(LOG_WARNING, "\"%s\" unreadable (%s): erased; kept mail and file blocks are lost", STORE_PARTITION_LABEL,
+                 esp_err_to_name(e));
+        nvs_flash_erase_partition(STORE_PARTITION_LABEL);
+        e = nvs_flash_init_partition(STORE_PARTITION_LABEL);
+    }
+    store_ok = e == ESP_OK && nvs_open_from_partition(STORE_PARTITION_LABEL, NVS_NAMESPACE, NVS_READWRITE, &store_nvs) == ESP_OK;
+    if (!store_ok) {
+        host_log(LOG_WARNING, "no \"%s\" partition: contacts, kept mail and file blocks share the small main NVS",
+                 STORE_PARTITION_LABEL);
+    }
+    keystore_ok = keystore_init();
+    if (!keystore_ok) {
+        host_log(LOG_WARNING, "no \"%s\" partition: identity and prekeys stay in NVS, where overwritten prekeys are not erased at once",
+                 KEYS_PARTITION_LABEL);
+    }
 
     IM3Environment env = m3_NewEnvironment();
     if (env == NULL) halt("wasm3: no memory for the environment");
@@ -566,6 +625,9 @@ void app_main(void) {
         loaded = load_core(env, node_wasm_start, (size_t)(node_wasm_end - node_wasm_start));
     }
     if (!loaded) halt("no node core could be loaded");
+
+    /* T-Beam: the radio's supply comes from the PMU and is off until switched on (pmu.c). */
+    if (pmu_power_up(host_log) != 0) host_log(LOG_WARNING, "PMU power-up failed: the radio may be unpowered");
 
     int r = radio_init(radio_irq);
     if (r != 0) halt("radio did not start (check the board choice and the radio power rail)");

@@ -6,6 +6,8 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { Bridge } from "../../bridge/bridge.js";
 import { parsePositiveInt } from "../../bridge/connect.js";
 import type { ApiEvent } from "../../bridge/service.js";
+import type { ClockSync } from "../../bridge/link.js";
+import { statusText } from "../../bridge/messages.js";
 import { ensureStateDir, stateDir, TOKEN_FILE } from "../../bridge/state.js";
 import { findPreset, loadPresets } from "../../hardware/profiles.js";
 import { CliError, EXIT, usageError } from "../errors.js";
@@ -62,7 +64,10 @@ function describe(e: ApiEvent): string | null {
     case "message":
       return e.kind === "direct" ? `direct message from ${e.fromName ?? e.from}` : `channel ${e.slot} message from ${e.fromName ?? e.from}`;
     case "delivery":
-      return `delivery ${e.ref}: ${e.state}${e.error ? ` (${e.error})` : ""}`;
+      return `delivery ${e.ref}: ${e.state}${e.state === "stored" ? ` by ${e.attempts} keeper${e.attempts === 1 ? "" : "s"}` : ""}${e.error ? ` (${e.error})` : ""}`;
+    case "file":
+      if (e.op === "put") return e.state === "uploading" ? null : `file ${e.ref} put: ${e.state}${e.holders !== undefined && e.state !== "failed" ? ` (${e.holders} holders)` : ""}${e.error ? ` (${e.error})` : ""}`;
+      return e.state === "fetching" ? null : `file ${e.ref} get: ${e.state}${e.length !== undefined && e.state === "complete" ? ` (${e.length} bytes)` : ""}${e.error ? ` (${e.error})` : ""}`;
   }
 }
 
@@ -111,6 +116,10 @@ export async function bridgeAction(opts: BridgeCliOptions): Promise<void> {
       mqtt: opts.mqtt ? { url: opts.mqtt, topic: opts.mqttTopic } : null,
     }) + "\n");
     bridge.service.on("api", (e) => process.stdout.write(JSON.stringify(e) + "\n"));
+    // SET_TIME after every HELLO (the first one came before these listeners).
+    const clockLine = (s: ClockSync) => process.stdout.write(JSON.stringify({ type: "clock", ...s }) + "\n");
+    if (bridge.link.clockSync) clockLine(bridge.link.clockSync);
+    bridge.link.on("clockSync", clockLine);
   } else {
     process.stdout.write([
       `Outcaxt bridge for ${opts.port}`,
@@ -137,6 +146,9 @@ export async function bridgeAction(opts: BridgeCliOptions): Promise<void> {
     });
     const LEVELS = ["error", "warning", "info", "debug"];
     bridge.link.on("log", (level, text) => log(`node ${LEVELS[level] ?? `level ${level}`}: ${text}`));
+    // SET_TIME after every HELLO (the first one came before these listeners).
+    if (bridge.link.clockSync) log(describeClockSync(bridge.link.clockSync));
+    bridge.link.on("clockSync", (s) => log(describeClockSync(s)));
   }
   await new Promise<void>((resolve) => {
     const stop = () => { process.off("SIGINT", stop); process.off("SIGTERM", stop); resolve(); };
@@ -144,6 +156,14 @@ export async function bridgeAction(opts: BridgeCliOptions): Promise<void> {
     process.on("SIGTERM", stop);
   });
   await bridge.stop();
+}
+
+/** One line on the SET_TIME the link sent after HELLO. */
+export function describeClockSync(s: ClockSync): string {
+  const sent = new Date(s.sentMs).toISOString();
+  const node = s.clock ? `${new Date(s.clock.unixMs).toISOString()} (${s.clock.state})` : "unknown";
+  if (s.status === 0) return `node clock set to ${sent}; node reads ${node}`;
+  return `node refused SET_TIME ${sent} (${statusText(s.status)}); node clock ${node}; continuing`;
 }
 
 export function registerBridge(program: Command): void {

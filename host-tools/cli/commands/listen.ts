@@ -18,7 +18,8 @@ export function formatMessage(e: Extract<ApiEvent, { type: "message" }>): string
 function formatOther(e: ApiEvent): string | null {
   switch (e.type) {
     case "contact": return `* new contact: ${e.contact.name} (${e.contact.id})`;
-    case "delivery": return `* delivery ${e.ref}: ${e.state}${e.error ? ` (${e.error})` : ""}`;
+    case "delivery": return `* delivery ${e.ref}: ${e.state}${e.state === "stored" ? ` by ${e.attempts} keeper${e.attempts === 1 ? "" : "s"}` : ""}${e.error ? ` (${e.error})` : ""}`;
+    case "file": return e.op === "put" ? (e.state === "replicated" || e.state === "failed" ? `* file ${e.ref}: ${e.state}${e.holders !== undefined ? ` (${e.holders} holders)` : ""}` : null) : null;
     case "link": return e.state === "connected" ? `* node connected (${e.node?.contactId ?? "?"})` : e.state === "waiting" ? `* node not reachable: ${e.detail ?? ""}` : null;
     default: return null;
   }
