@@ -29,6 +29,7 @@ import { TX_PRIO_CHANNEL, TX_PRIO_DIRECT } from "./txqueue";
 export const MAIL_OP_DEPOSIT: i32 = 1;
 export const MAIL_OP_KEPT: i32 = 2;
 export const MAIL_OP_RECEIPT: i32 = 3;
+export const MAIL_OP_ENOUGH: i32 = 4;
 /** Operations 1..15 are mail. */
 export const MAIL_OP_LAST: i32 = 15;
 
@@ -62,17 +63,39 @@ export const MAIL_RATE_MAX: i32 = 8;
 export const MAIL_EXPIRY_MAX_S: u32 = 24 * 3600;
 export const MAIL_COPIES_DEFAULT: i32 = 3;
 export const MAIL_COPIES_MAX: i32 = 4;
-/** Volunteers are at most this many hops from the depositing sender. */
+/**
+ * Volunteers are at most this many hops from the depositing sender: the sender's DEPOSIT
+ * goes out with hop limit MAIL_KEEPER_HOPS - 1 (relayed once, so heard 2 hops out), and
+ * KEPT with hop limit MAIL_KEEPER_HOPS, so it reaches the sender and the other volunteers
+ * (at most 4 hops apart, most much closer) without flooding the whole mesh.
+ */
 export const MAIL_KEEPER_HOPS: i32 = 2;
 /** Deliveries per announce heard, and the pause between them (in 255-byte airtimes, plus a margin). */
-export const MAIL_DELIVER_TRIES: i32 = 3;
+export const MAIL_DELIVER_TRIES: i32 = 4;
+/**
+ * Without a receipt after a round of tries, a keeper tries again MAIL_DELIVER_ROUNDS more
+ * times, MAIL_ROUND_PAUSE_MS apart, before it waits for the recipient's next announce
+ * (every 3 hours): the recipient was heard, so it is probably near; its announce may
+ * only have been lucky.
+ */
+export const MAIL_DELIVER_ROUNDS: i32 = 2;
+export const MAIL_ROUND_PAUSE_MS: i64 = 5 * 60 * 1000;
 const DELIVER_RETRY_AIRTIMES: i64 = 8;
 const DELIVER_RETRY_MARGIN_MS: i64 = 5000;
 /** Keeper's wait before delivering after an announce: the announce flood settles first. */
 const DELIVER_SETTLE_MS: i64 = 2000;
-/** Contention of volunteers: (8 × hops taken + r) slots, r in 0..31 (STORAGE.md "Volunteering"). */
-const KEEP_SLOTS_PER_HOP: i32 = 8;
-const KEEP_RANDOM_SLOTS: i32 = 32;
+/**
+ * Contention of volunteers: (16 × hops taken + r) units, r in 0..31, a unit being the
+ * airtime of a KEPT frame (106 bytes; STORAGE.md "Volunteering"). A KEPT needs its own
+ * airtime plus a relay's contention (about one airtime per SNR band) to reach volunteers
+ * two hops away; with units of a contention slot (1/8 airtime, tried first) volunteers
+ * decided before hearing each other, and the simulator saw 11-19 keepers per mail.
+ */
+const KEEP_UNITS_PER_HOP: i32 = 32;
+const KEEP_RANDOM_UNITS: i32 = 64;
+/** Delivery contention after an announce: r in 0..31 contention slots. */
+const DELIVER_RANDOM_SLOTS: i32 = 32;
+const KEPT_FRAME_BYTES: i32 = 106;
 /** A half-received two-part deposit is forgotten after this long. */
 const COLLECT_TIMEOUT_MS: i64 = 60 * 1000;
 const OUTBOX_MAX: i32 = 8;
@@ -96,6 +119,8 @@ const K_EXPIRY: usize = 28;     // u32 unix s
 const K_DROP_HASH: usize = 32;  // 16
 const K_TOKEN: usize = 48;      // u32
 const K_HOPS: usize = 52;       // u8: hops the deposit took to reach us
+const K_DELIVER_HOPS: usize = 53; // u8: hop limit of deliveries (the recipient's announce took that many relays)
+const K_ROUNDS: usize = 54;     // u8: delivery rounds left after this one
 const K_DEADLINE: usize = 56;   // i64: decision / next delivery
 const K_SINCE: usize = 64;      // i64: first part heard
 const K_FRAME: usize = 72;      // stored frame, up to 246
@@ -111,6 +136,8 @@ const KEPT: usize = memory.data(MAIL_KEPT_MAX * MAIL_BYTES, 8);
 // Outbox (sender side)
 const O_USED: usize = 0;       // u8
 const O_KEEPERS: usize = 1;    // u8
+const O_COPIES: usize = 2;     // u8: keepers wanted
+const O_ENOUGH: usize = 3;     // u8: ENOUGH sent
 const O_REF: usize = 4;        // u32 app reference
 const O_MAIL_ID: usize = 8;    // 8
 const O_DROP_HASH: usize = 16; // 16
@@ -163,14 +190,16 @@ function inboxAt(i: i32): usize { return INBOX + <usize>(i * INBOX_BYTES); }
 
 function slotMs(): i64 { return <i64>nodeFloodSlotMs(FRAME_MAX_BYTES); }
 
+function keepUnitMs(): i64 { return nodeAirtimeMs(KEPT_FRAME_BYTES); }
+
 function deliverRetryMs(): i64 {
   return nodeAirtimeMs(FRAME_MAX_BYTES) * DELIVER_RETRY_AIRTIMES + DELIVER_RETRY_MARGIN_MS;
 }
 
 /** How long a sender waits for its first KEPT: the slowest volunteer's wait, then KEPT crossing the hops back. */
 function depositWaitMs(): i64 {
-  const slots = <i64>(KEEP_SLOTS_PER_HOP * MAIL_KEEPER_HOPS + KEEP_RANDOM_SLOTS);
-  return 2 * slots * slotMs() + 2 * <i64>nodeHopLimit() * nodeAirtimeMs(FRAME_MAX_BYTES) + DELIVER_RETRY_MARGIN_MS;
+  const units = <i64>(KEEP_UNITS_PER_HOP * (MAIL_KEEPER_HOPS - 1) + KEEP_RANDOM_UNITS);
+  return units * keepUnitMs() + 4 * <i64>MAIL_KEEPER_HOPS * nodeAirtimeMs(FRAME_MAX_BYTES) + DELIVER_RETRY_MARGIN_MS;
 }
 
 function nowS(): u32 {
@@ -212,6 +241,8 @@ export function mailInit(keep: bool): void {
   wipe(KEPT, MAIL_KEPT_MAX * MAIL_BYTES);
   wipe(OWN_TAGS, OWN_TAGS_MAX * 16);
   ownTagsNext = 0;
+  wipe(RECEIPTS_RECENT, RECEIPTS_RECENT_MAX * 16);
+  receiptsNext = 0;
   rateWindowStartMs = 0;
   rateTaken = 0;
   for (let i = 0; i < MAIL_KEPT_MAX; i++) {
@@ -279,7 +310,7 @@ function emitDelivery(ref: u32, state: u8, n: u8): void {
  * metadata of a kept entry or outbox entry. copies = 0 for a keeper's delivery.
  */
 function sendDeposit(mailId: usize, sf: usize, len: i32, copies: i32, mailbox: usize, epoch: u32, expiry: u32,
-  dropHash: usize, prio: i32, delayMs: i64): bool {
+  dropHash: usize, hops: i32, prio: i32, delayMs: i64): bool {
   const parts = len > DP_DATA_MAX_BYTES ? 2 : 1;
   if (nodeTxRoom() < parts) return false;
   for (let p = 0; p < parts; p++) {
@@ -292,7 +323,7 @@ function sendDeposit(mailId: usize, sf: usize, len: i32, copies: i32, mailbox: u
     store<u32>(CONTENT + DP_EXPIRY, expiry);
     memory.copy(CONTENT + DP_DROP_HASH, dropHash, DROP_HASH_BYTES);
     memory.copy(CONTENT + DP_DATA, sf + <usize>off, n);
-    if (!storeSend(mailId, MAIL_OP_DEPOSIT, CONTENT, DP_DATA + n, nodeHopLimit(), 0, prio, delayMs, false)) return false;
+    if (!storeSend(mailId, MAIL_OP_DEPOSIT, CONTENT, DP_DATA + n, hops, 0, prio, delayMs, false)) return false;
   }
   return true;
 }
@@ -321,10 +352,12 @@ export function mailDeposit(frame: usize, frameLen: i32, ackKey: usize, recipien
   const expiry = nowS() + MAIL_EXPIRY_MAX_S;
   if (copies < 1) copies = MAIL_COPIES_DEFAULT;
   if (copies > MAIL_COPIES_MAX) copies = MAIL_COPIES_MAX;
-  if (!sendDeposit(frame + OFF_NONCE, FRAME, len, copies, TAG, epoch, expiry, DIGEST, TX_PRIO_DIRECT, 0)) return false;
+  const hops = MAIL_KEEPER_HOPS > 1 ? MAIL_KEEPER_HOPS - 1 : 1;
+  if (!sendDeposit(frame + OFF_NONCE, FRAME, len, copies, TAG, epoch, expiry, DIGEST, hops, TX_PRIO_DIRECT, 0)) return false;
   wipe(o, OUTBOX_BYTES);
   store<u8>(o + O_USED, 1);
   store<u32>(o + O_REF, ref);
+  store<u8>(o + O_COPIES, <u8>copies);
   memory.copy(o + O_MAIL_ID, frame + OFF_NONCE, 8);
   memory.copy(o + O_DROP_HASH, DIGEST, DROP_HASH_BYTES);
   store<i64>(o + O_DEADLINE, nodeNowMs() + depositWaitMs());
@@ -348,6 +381,13 @@ function outboxKept(o: usize, token: u32): void {
   if (n < OUTBOX_TOKENS) store<u32>(o + O_TOKENS + <usize>(n * 4), token);
   if (n < 255) store<u8>(o + O_KEEPERS, <u8>(n + 1));
   emitDelivery(load<u32>(o + O_REF), 4, <u8>(n + 1));
+  // Enough keepers: tell the volunteers still deciding to forget it (one frame, two hops).
+  if (n + 1 >= <i32>load<u8>(o + O_COPIES) && load<u8>(o + O_ENOUGH) == 0) {
+    store<u8>(CONTENT, <u8>(n + 1));
+    if (storeSend(o + O_MAIL_ID, MAIL_OP_ENOUGH, CONTENT, 1, MAIL_KEEPER_HOPS, 0, TX_PRIO_CHANNEL, 0, false)) {
+      store<u8>(o + O_ENOUGH, 1);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -405,7 +445,7 @@ function handleDeposit(dest: usize, c: usize, len: i32, hopsTaken: i32): bool {
   // Ours? Our mailbox tag for the mail's epoch.
   ownMailboxTag(epoch);
   if (load<u64>(TAG) == load<u64>(c + DP_MAILBOX)) {
-    receivePart(dest, c, part, parts, n, total, epoch);
+    receivePart(dest, c, part, parts, n, total, epoch, hopsTaken);
     return true;
   }
   if (outboxFind(dest) != 0) return false; // our own deposit coming back
@@ -422,7 +462,7 @@ function handleDeposit(dest: usize, c: usize, len: i32, hopsTaken: i32): bool {
     }
     return false;
   }
-  if (copies == 0 || !keepEnabled || hopsTaken > MAIL_KEEPER_HOPS) return false;
+  if (copies == 0 || !keepEnabled || hopsTaken >= MAIL_KEEPER_HOPS) return false;
   const expiry = load<u32>(c + DP_EXPIRY);
   const now = nowS();
   if (expiry <= now) return false;
@@ -441,8 +481,8 @@ function handleDeposit(dest: usize, c: usize, len: i32, hopsTaken: i32): bool {
   memory.copy(k + K_DROP_HASH, c + DP_DROP_HASH, DROP_HASH_BYTES);
   store<u8>(k + K_HOPS, <u8>hopsTaken);
   store<i64>(k + K_SINCE, nodeNowMs());
-  const r = nodeRandomByte() % KEEP_RANDOM_SLOTS;
-  store<i64>(k + K_DEADLINE, nodeNowMs() + <i64>(KEEP_SLOTS_PER_HOP * hopsTaken + r) * slotMs());
+  const r = nodeRandomByte() % KEEP_RANDOM_UNITS;
+  store<i64>(k + K_DEADLINE, nodeNowMs() + <i64>(KEEP_UNITS_PER_HOP * hopsTaken + r) * keepUnitMs());
   addPart(k + K_FRAME, k + K_PARTS_GOT, part, c + DP_DATA, n);
   store<u8>(k + K_STATE, allParts(<i32>load<u8>(k + K_PARTS_GOT), parts) ? STATE_DECIDING : STATE_COLLECTING);
   return false;
@@ -461,11 +501,14 @@ function decide(i: i32): void {
   persist(i);
   count(C_MAIL_KEPT);
   store<u32>(CONTENT, token);
-  storeSend(k + K_MAIL_ID, MAIL_OP_KEPT, CONTENT, 4, nodeHopLimit(), 0, TX_PRIO_CHANNEL, 0, false);
+  storeSend(k + K_MAIL_ID, MAIL_OP_KEPT, CONTENT, 4, MAIL_KEEPER_HOPS, 0, TX_PRIO_CHANNEL, 0, false);
 }
 
-/** A verified announce: deliver every kept mail whose mailbox tag is the announcer's. */
-export function mailOnAnnounce(x25519Pub: usize): void {
+/**
+ * A verified announce that took `hopsTaken` relays to reach us: deliver every kept mail
+ * whose mailbox tag is the announcer's, with a hop limit that reaches it and no farther.
+ */
+export function mailOnAnnounce(x25519Pub: usize, hopsTaken: i32): void {
   let lastEpoch: u32 = 0;
   let haveTag = false;
   for (let i = 0; i < MAIL_KEPT_MAX; i++) {
@@ -475,7 +518,13 @@ export function mailOnAnnounce(x25519Pub: usize): void {
     if (!haveTag || e != lastEpoch) { mailboxTag(TAG, x25519Pub, e); lastEpoch = e; haveTag = true; }
     if (load<u64>(TAG) != load<u64>(k + K_MAILBOX)) continue;
     store<u8>(k + K_TRIES, <u8>MAIL_DELIVER_TRIES);
-    const r = nodeRandomByte() % KEEP_RANDOM_SLOTS;
+    store<u8>(k + K_ROUNDS, <u8>MAIL_DELIVER_ROUNDS);
+    // The announce came over hopsTaken relays: a delivery with one relay more reaches the
+    // recipient even when the shortest path loses a relay (a frame with hop limit L is
+    // heard L + 1 hops out).
+    const hops = hopsTaken + 1;
+    store<u8>(k + K_DELIVER_HOPS, <u8>(hops > HOP_LIMIT_MAX ? HOP_LIMIT_MAX : hops));
+    const r = nodeRandomByte() % DELIVER_RANDOM_SLOTS;
     store<i64>(k + K_DEADLINE, nodeNowMs() + DELIVER_SETTLE_MS + <i64>r * slotMs());
   }
 }
@@ -483,18 +532,50 @@ export function mailOnAnnounce(x25519Pub: usize): void {
 function deliver(i: i32): void {
   const k = keptAt(i);
   const ok = sendDeposit(k + K_MAIL_ID, k + K_FRAME, <i32>load<u16>(k + K_LEN), 0, k + K_MAILBOX,
-    load<u32>(k + K_EPOCH), load<u32>(k + K_EXPIRY), k + K_DROP_HASH, TX_PRIO_CHANNEL, 0);
+    load<u32>(k + K_EPOCH), load<u32>(k + K_EXPIRY), k + K_DROP_HASH, <i32>load<u8>(k + K_DELIVER_HOPS), TX_PRIO_CHANNEL, 0);
   if (!ok) { store<i64>(k + K_DEADLINE, nodeNowMs() + slotMs() * 8); return; } // queue full: soon again
   count(C_MAIL_DELIVERIES);
   const left = <i32>load<u8>(k + K_TRIES) - 1;
   store<u8>(k + K_TRIES, <u8>(left < 0 ? 0 : left));
-  store<i64>(k + K_DEADLINE, left > 0 ? nodeNowMs() + deliverRetryMs() : 0);
+  // No receipt yet: again after a pause that doubles each time (1, 2, 4 retry intervals).
+  const backoff = <i64>1 << <i64>(MAIL_DELIVER_TRIES - 1 - (left < 0 ? 0 : left));
+  if (left > 0) { store<i64>(k + K_DEADLINE, nodeNowMs() + deliverRetryMs() * backoff); return; }
+  const rounds = <i32>load<u8>(k + K_ROUNDS);
+  if (rounds > 0) {
+    store<u8>(k + K_ROUNDS, <u8>(rounds - 1));
+    store<u8>(k + K_TRIES, <u8>MAIL_DELIVER_TRIES);
+    store<i64>(k + K_DEADLINE, nodeNowMs() + MAIL_ROUND_PAUSE_MS);
+    return;
+  }
+  store<i64>(k + K_DEADLINE, 0);
 }
 
 // ---------------------------------------------------------------------------
 // Recipient
 
-function receivePart(dest: usize, c: usize, part: i32, parts: i32, n: i32, total: i32, epoch: u32): void {
+/** Receipts sent recently (mail id, time): a ring of RECEIPTS_RECENT_MAX. */
+const RECEIPTS_RECENT_MAX: i32 = 8;
+const RECEIPT_REPEAT_MS: i64 = 60 * 1000;
+const RECEIPTS_RECENT: usize = memory.data(RECEIPTS_RECENT_MAX * 16, 8);
+let receiptsNext: i32 = 0;
+
+function receiptRecent(mailId: usize): bool {
+  const id = load<u64>(mailId);
+  for (let i = 0; i < RECEIPTS_RECENT_MAX; i++) {
+    const e = RECEIPTS_RECENT + <usize>(i * 16);
+    if (load<u64>(e) == id && nodeNowMs() - load<i64>(e + 8) < RECEIPT_REPEAT_MS) return true;
+  }
+  return false;
+}
+
+function receiptNote(mailId: usize): void {
+  const e = RECEIPTS_RECENT + <usize>(receiptsNext * 16);
+  store<u64>(e, load<u64>(mailId));
+  store<i64>(e + 8, nodeNowMs());
+  receiptsNext = (receiptsNext + 1) % RECEIPTS_RECENT_MAX;
+}
+
+function receivePart(dest: usize, c: usize, part: i32, parts: i32, n: i32, total: i32, epoch: u32, hopsTaken: i32): void {
   const id = load<u64>(dest);
   let e: usize = 0;
   for (let i = 0; i < INBOX_MAX; i++) {
@@ -521,12 +602,12 @@ function receivePart(dest: usize, c: usize, part: i32, parts: i32, n: i32, total
   if (<i32>load<u8>(e + I_PART_COUNT) != parts) return;
   addPart(e + I_FRAME, e + I_PARTS_GOT, part, c + DP_DATA, n);
   if (!allParts(<i32>load<u8>(e + I_PARTS_GOT), parts)) return;
-  openInbox(e, dest);
+  openInbox(e, dest, hopsTaken);
   wipe(e, INBOX_BYTES);
 }
 
 /** Rebuilds the DIRECT frame of a complete inbox entry, opens it through node.ts, answers with a RECEIPT. */
-function openInbox(e: usize, mailId: usize): void {
+function openInbox(e: usize, mailId: usize, hopsTaken: i32): void {
   const len = <i32>load<u16>(e + I_LEN);
   const limit = <i32>load<u8>(e + I_FRAME);
   if (limit < 1 || limit > HOP_LIMIT_MAX) { count(C_STORE_BAD); return; }
@@ -540,10 +621,15 @@ function openInbox(e: usize, mailId: usize): void {
   wipe(FRAME, 256);
   if (r < 0) return; // not openable here (tag collision, unknown sender): counted by node.ts
   if (r == 0) count(C_MAIL_RECEIVED);
+  // A repeat (a keeper that missed our receipt delivered again) is answered again, but
+  // at most once per RECEIPT_REPEAT_MS per mail: several keepers may deliver at once.
+  if (r == 1 && receiptRecent(mailId)) { wipe(DROP_KEY, DROP_KEY_BYTES); return; }
   memory.copy(CONTENT, DROP_KEY, DROP_KEY_BYTES);
   wipe(DROP_KEY, DROP_KEY_BYTES);
+  // As far as our own frames go: the sender and every keeper (wherever they are) must hear it.
   if (storeSend(mailId, MAIL_OP_RECEIPT, CONTENT, DROP_KEY_BYTES, nodeHopLimit(), 0, TX_PRIO_CHANNEL, 0, false)) {
     count(C_MAIL_RECEIPTS_SENT);
+    receiptNote(mailId);
   }
   wipe(CONTENT, DROP_KEY_BYTES);
 }
@@ -558,7 +644,7 @@ export function mailOnStore(op: i32, content: usize, len: i32, frame: usize, hop
   if (op == MAIL_OP_KEPT) {
     if (len != 4) { count(C_STORE_BAD); return false; }
     const o = outboxFind(dest);
-    if (o != 0) { outboxKept(o, load<u32>(content)); return true; }
+    if (o != 0) { outboxKept(o, load<u32>(content)); return false; } // relayed: volunteers count it too
     const i = keptFind(dest);
     if (i >= 0) {
       const k = keptAt(i);
@@ -583,6 +669,12 @@ export function mailOnStore(op: i32, content: usize, len: i32, frame: usize, hop
       if (load<u8>(keptAt(i) + K_STATE) == STATE_KEPT) count(C_MAIL_RELEASED);
       release(i);
     }
+    return false;
+  }
+  if (op == MAIL_OP_ENOUGH) {
+    if (len != 1) { count(C_STORE_BAD); return false; }
+    const i = keptFind(dest);
+    if (i >= 0 && load<u8>(keptAt(i) + K_STATE) != STATE_KEPT) release(i);
     return false;
   }
   count(C_STORE_BAD);

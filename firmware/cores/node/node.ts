@@ -778,7 +778,7 @@ function handleAnnounce(len: i32): void {
   if (r != DROP_NONE) { count(r); return; }
   // Our own announce coming back.
   if (load<u64>(PLAIN + AN_ED25519_PUB) == load<u64>(IDENTITY + ID_ED25519_PUB)) return;
-  mailOnAnnounce(PLAIN + AN_X25519_PUB); // a keeper delivers mail kept for this node
+  mailOnAnnounce(PLAIN + AN_X25519_PUB, frameHopLimit(RX) - frameHopsLeft(RX)); // a keeper delivers mail kept for this node
   let ci = contactByKey(PLAIN + AN_ED25519_PUB);
   let fresh = false;
   if (ci >= 0) {
