@@ -193,3 +193,16 @@ export class IdealMedium {
     this.nowMs = Math.max(this.nowMs, end);
   }
 }
+
+/** A mesh of n nodes with the given links, each node announcing in turn so everyone knows everyone. */
+export async function announcedMesh(n: number, links: Array<[number, number]>, module?: WebAssembly.Module): Promise<IdealMedium> {
+  const m = new IdealMedium();
+  m.module = module;
+  for (let i = 0; i < n; i++) await m.addNode(`n${i}`);
+  for (const [a, b] of links) m.link(a, b, 0);
+  for (let i = 0; i < n; i++) {
+    m.act(i, (node) => node.announce());
+    m.run(60_000);
+  }
+  return m;
+}

@@ -3,7 +3,7 @@
 // switched off, keepers that reboot or die, junk deposits, forged receipts, expiry.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { IdealMedium } from "../helpers/ideal-medium.js";
+import { IdealMedium, announcedMesh } from "../helpers/ideal-medium.js";
 import type { NodeEvent } from "../../host-tools/node/protocol.js";
 import { ReferenceProtocol, concat, le32, meshKey } from "./reference-protocol.js";
 
@@ -25,16 +25,7 @@ const states = (m: IdealMedium, i: number, ref: number) => [...new Set(deliverie
 const directs = (m: IdealMedium, i: number) => m.events(i).filter((e) => e.type === "direct") as Array<Extract<NodeEvent, { type: "direct" }>>;
 const mailRecords = (m: IdealMedium, i: number) => [...m.storage[i].map].filter(([k, v]) => k.startsWith("mail.") && v.length > 1);
 
-async function mesh(n: number, links: Array<[number, number]>): Promise<IdealMedium> {
-  const m = new IdealMedium();
-  for (let i = 0; i < n; i++) await m.addNode(`n${i}`);
-  for (const [a, b] of links) m.link(a, b, 0);
-  for (let i = 0; i < n; i++) {
-    m.act(i, (node) => node.announce());
-    m.run(60_000);
-  }
-  return m;
-}
+const mesh = announcedMesh;
 
 /** Sender 0 with neighbours 1..4 (a clique), recipient 5 behind node 4. */
 const CLUSTER: Array<[number, number]> = [[0, 1], [0, 2], [0, 3], [0, 4], [1, 2], [2, 3], [3, 4], [1, 4], [4, 5]];

@@ -2,7 +2,7 @@
 // delivery over many hops, rerouting around a dead relay, a partition that
 // heals, replays and forgeries, and a broadcast storm that stays bounded.
 import { describe, expect, it } from "vitest";
-import { IdealMedium } from "../helpers/ideal-medium.js";
+import { IdealMedium, announcedMesh } from "../helpers/ideal-medium.js";
 import { baselineNodeWasmUrl, loadCoreModule } from "../../host-tools/node/host.js";
 import type { NodeEvent } from "../../host-tools/node/protocol.js";
 
@@ -21,18 +21,7 @@ function idOf(m: IdealMedium, i: number): string {
   return e.contactId;
 }
 
-/** Builds a mesh with the given links; each node announces in turn so everyone knows everyone. */
-async function mesh(n: number, links: Array<[number, number]>, module?: WebAssembly.Module): Promise<IdealMedium> {
-  const m = new IdealMedium();
-  m.module = module;
-  for (let i = 0; i < n; i++) await m.addNode(`n${i}`);
-  for (const [a, b] of links) m.link(a, b, 0);
-  for (let i = 0; i < n; i++) {
-    m.act(i, (node) => node.announce());
-    m.run(60_000);
-  }
-  return m;
-}
+const mesh = announcedMesh;
 
 const delivery = (m: IdealMedium, i: number, ref: number) =>
   m.events(i).filter((e) => e.type === "delivery" && e.ref === ref).map((e) => (e as { state: string }).state);

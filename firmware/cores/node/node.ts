@@ -544,6 +544,19 @@ function depositOrFail(p: usize): void {
   wipe(p, PENDING_BYTES);
 }
 
+/** The DIRECT_MESSAGE event (0x82) of the opened plaintext in PLAIN from contact entry c, counted. */
+function emitDirect(c: usize, msgId: u32): void {
+  const tLen = <i32>load<u8>(PLAIN + DM_TEXT_LEN);
+  store<u8>(EVENT, 0x82);
+  memory.copy(EVENT + 1, c + CT_ED_PUB, 8);
+  store<u32>(EVENT + 9, msgId);
+  store<u32>(EVENT + 13, load<u32>(PLAIN + DM_UNIX_S));
+  store<u8>(EVENT + 17, <u8>tLen);
+  memory.copy(EVENT + 18, PLAIN + DM_TEXT, tLen);
+  emit(18 + tLen);
+  count(C_DELIVERED_DIRECT);
+}
+
 /**
  * Opens a DIRECT frame that came out of storage (mailbox.ts), sealed at hour
  * `mailEpoch`: finds the contact by its tag for that epoch, opens it with the
@@ -568,16 +581,8 @@ export function nodeOpenMail(frame: usize, len: i32, mailEpoch: u32, dropKeyOut:
   const msgId = load<u32>(PLAIN + DM_MSG_ID);
   if (contactSeenMsgId(ci, msgId)) { count(C_DUPLICATE); wipe(PLAIN, 256); return 1; }
   if (!contactAcceptMsgId(ci, msgId, nowMs)) { count(DROP_REPLAY); wipe(PLAIN, 256); return 1; }
-  const tLen = <i32>load<u8>(PLAIN + DM_TEXT_LEN);
-  store<u8>(EVENT, 0x82);
-  memory.copy(EVENT + 1, c + CT_ED_PUB, 8);
-  store<u32>(EVENT + 9, msgId);
-  store<u32>(EVENT + 13, load<u32>(PLAIN + DM_UNIX_S));
-  store<u8>(EVENT + 17, <u8>tLen);
-  memory.copy(EVENT + 18, PLAIN + DM_TEXT, tLen);
+  emitDirect(c, msgId);
   wipe(PLAIN, 256);
-  emit(18 + tLen);
-  count(C_DELIVERED_DIRECT);
   return 0;
 }
 
@@ -849,15 +854,7 @@ function handleDirect(len: i32, prevHop: u32): bool {
   // The reverse direction: replies to this contact go through the same neighbour.
   if (prevHop != 0 && routeLearn(c + CT_TX_TAG, prevHop, nowMs) >= 0) count(C_ROUTES_LEARNED);
   if (repeat) { count(C_DUPLICATE); return true; }
-  const tLen = <i32>load<u8>(PLAIN + DM_TEXT_LEN);
-  store<u8>(EVENT, 0x82);
-  memory.copy(EVENT + 1, c + CT_ED_PUB, 8);
-  store<u32>(EVENT + 9, msgId);
-  store<u32>(EVENT + 13, load<u32>(PLAIN + DM_UNIX_S));
-  store<u8>(EVENT + 17, <u8>tLen);
-  memory.copy(EVENT + 18, PLAIN + DM_TEXT, tLen);
-  emit(18 + tLen);
-  count(C_DELIVERED_DIRECT);
+  emitDirect(c, msgId);
   return true;
 }
 
