@@ -202,3 +202,32 @@ describe("commands and bad input", () => {
     expect(final).toMatchObject({ state: 2, holders: 2 });
   }, 120_000);
 });
+
+describe("re-replication", () => {
+  it("a holder that disappears is replaced: the remaining holders re-offer the object and a new node takes all of it", async () => {
+    const m = await grid(3, 3, 11);
+    const file = testBytes(4000, 5);
+    const { cap, root, final } = replicate(m, 0, 1, file);
+    expect(final).toMatchObject({ state: 2, holders: 3 });
+    const holders = holdersOf(m, root).filter((i) => i !== 0);
+    expect(holders).toHaveLength(3);
+    const blocks = blockRecords(m, holders[0]).length;
+    // Two holders vanish for good (and the putter): one holder is left, under copies - 1 others.
+    m.kill(holders[0]);
+    m.kill(holders[1]);
+    const replications = () => m.nodes.reduce((n, node, i) => n + (m.alive[i] ? node.counter(FC.REPLICATIONS) : 0), 0);
+    // HAVE every 30 min; two periods short of copies - 1 others, then a new OFFER/HOLD/PUT.
+    m.run(4 * HOUR, () => replications() > 0 && holdersOf(m, root).filter((i) => m.alive[i] && i !== 0 && blockRecords(m, i).length === blocks).length >= 2);
+    expect(replications()).toBeGreaterThan(0);
+    const complete = holdersOf(m, root).filter((i) => m.alive[i] && i !== 0 && blockRecords(m, i).length === blocks);
+    expect(complete.length).toBeGreaterThanOrEqual(2);
+    expect(complete.some((i) => !holders.includes(i))).toBe(true); // a node that was not a holder before
+    // Now the last original holder dies too: the file is still there.
+    m.kill(holders[2]);
+    m.kill(0);
+    const at = [8, 7, 6, 5, 4, 3, 2, 1].find((i) => m.alive[i] && !complete.includes(i))!;
+    const r = fetch(m, at, 9, cap);
+    expect(r.done).toMatchObject({ state: 1, length: 4000 });
+    expect(same(fetchedBytes(m, at, 9, file.length).bytes, file)).toBe(true);
+  }, 120_000);
+});

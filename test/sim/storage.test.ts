@@ -8,6 +8,8 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SCENARIO_PATH, ScenarioError, loadScenario, runScenario } from "../../sim/run.js";
 import { probeStorage } from "../../sim/storage.js";
+import { NodeHost } from "../../host-tools/node/host.js";
+import { DEFAULT_CONFIG } from "../../host-tools/node/protocol.js";
 import { formatSummary } from "../../sim/report/summary.js";
 import { renderHtml } from "../../sim/report/html.js";
 import { parseResultJson, resultToJson } from "../../sim/report/json.js";
@@ -26,11 +28,21 @@ function issues(input: unknown): string[] {
   throw new Error("the scenario was accepted");
 }
 
+/** Whether node.wasm implements file commands at all: FILE_CANCEL answers -5 (not supported) on a core without files. */
+async function coreImplementsFiles(): Promise<boolean> {
+  const host = await NodeHost.create({ config: DEFAULT_CONFIG, now: () => Date.UTC(2026, 10, 26), transmit: () => false });
+  return host.command(Uint8Array.of(0x14, 2)) !== -5;
+}
+
 const caps = await probeStorage();
 const coreHasMail = caps.mail;
-const coreHasFiles = caps.files;
+// The file experiment runs whenever the core has files: it is the measurement, and a
+// regression in it must fail, not skip. (probeStorage's file probe, a 5-node put and
+// fetch at 10 % duty cycle, fails while the putter's push spends its duty budget:
+// STORAGE.md "Files", not done.)
+const coreHasFiles = await coreImplementsFiles();
 if (!coreHasMail) console.warn("storage tests: node.wasm deposits no mail (probe): the mail experiment is skipped");
-if (!coreHasFiles) console.warn("storage tests: node.wasm cannot put a 16 KiB file on 5 nodes and fetch it whole after the putter died (probe): the file experiment is skipped");
+if (!coreHasFiles) console.warn("storage tests: node.wasm has no file commands: the file experiment is skipped");
 
 describe("scenario actions: validation", () => {
   it("the shipped storage scenarios load, and loading their output again changes nothing", () => {
@@ -247,6 +259,8 @@ describe("experiment: a file kept by the mesh", () => {
     expect(get.bytesPut).toBe(16384);
     expect(get.bytesMatch).toBe(true);
     expect(get.fetchTimeMs).toBeGreaterThan(0);
+    console.log(`file experiment: ${get.bytesPut} bytes fetched from ${get.hopsFromPutter} hops in ${(get.fetchTimeMs! / 60000).toFixed(1)} min, `
+      + `${get.frames} STORE frames; put ${put.holders} holders reported`);
     expect(get.hopsFromPutter).toBeGreaterThanOrEqual(2);
     expect(formatSummary([r])).toContain("Storage: files");
   });

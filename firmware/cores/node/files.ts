@@ -85,10 +85,24 @@ export const COPIES_MAX: i32 = 4;
 export const OFFER_HOPS: i32 = 2;
 /** Addresses asked per GET. */
 export const WANT_MAX: i32 = 16;
+/** ... by a fetch whose answers come from this many hops or more: a lossy multi-hop path loses fewer per batch. */
+export const FAR_HOPS: i32 = 3;
+const WANT_FAR: i32 = 8;
 /** A fetch keeps at most this many GETs open (answers still expected): the next one goes out when the last is half answered. */
 export const FETCH_GETS_OPEN: i32 = 1;
 /** GETs in a row without a new block before a fetch (or a holder's fill) gives up. */
 export const FETCH_TRIES: i32 = 4;
+/**
+ * ... and not before this long without a new block: under a 10 % duty cycle the relays and
+ * holders near a fresh put may have spent their hour's budget (a 16 KiB put is minutes of
+ * airtime per copy), so answers can be held back for up to the duty window.
+ */
+export const FETCH_PATIENCE_MS: i64 = 60 * 60 * 1000;
+/** A GET without progress waits this many times longer per try in a row (at most), to spare a busy channel. */
+const FETCH_BACKOFF_MAX: i32 = 4;
+/** HELD is sent this many times, the repeats this far apart (+ up to 1/4 jitter): one lost HELD must not fail a put. */
+export const HELD_SENDS: i32 = 3;
+const HELD_RESEND_MS: i64 = 2 * 60 * 1000;
 /** Our own frames in the transmit queue at most (transfers never fill it). */
 export const OWN_QUEUE_MAX: i32 = 3;
 /** HAVE period (plus up to 1/8 jitter). */
@@ -96,7 +110,7 @@ export const HAVE_PERIOD_MS: i64 = 30 * 60 * 1000;
 /** An object lives 7 days after it was put (re-replication keeps the putter's expiry). */
 export const FILE_EXPIRY_S: u32 = 7 * 24 * 3600;
 /** The putter waits this long after the last PUT for holders to confirm (they fill gaps meanwhile). */
-export const CONFIRM_WAIT_MS: i64 = 20 * 60 * 1000;
+export const CONFIRM_WAIT_MS: i64 = 90 * 60 * 1000;
 /** Other holders remembered per object (answer split); forgotten when not heard for 2 HAVE periods. */
 export const PEER_MAX: i32 = 4;
 const PEER_KEEP_S: u32 = 75 * 60;
@@ -129,6 +143,7 @@ const O_FILL_AT: usize = 48;   // i64
 const O_HEARD: usize = 56;     // 4 x u32 tokens heard this period
 const O_PEERS: usize = 72;     // 4 x u32 HAVE tokens of other complete holders (HELD, HAVE)
 const O_PEER_S: usize = 88;    // 4 x u32 when each was last heard (unix s)
+const O_FILL_PROG: usize = 104;// i64 last new block of an incomplete holder (fill patience)
 const OBJS: usize = memory.data(OBJ_MAX * OBJ_BYTES, 8);
 
 /** Block index: address per slot, and object slot + 1 (0 = free). */
@@ -237,6 +252,7 @@ let fjFetched: i32 = 0;
 let fjTries: i32 = 0;
 let fjProgress = false;
 let fjDist: i32 = 0;
+let fjProgAt: i64 = 0;
 let fjStart: i64 = 0;
 let fjNextAt: i64 = 0;
 
@@ -498,6 +514,7 @@ export function filesInit(): void {
     store<u8>(p + O_LOW, 0);
     store<i64>(p + O_HAVE_AT, t + (<i64>nodeRandomByte() * HAVE_PERIOD_MS) / 256);
     store<i64>(p + O_FILL_AT, t + fillQuietMs());
+    store<i64>(p + O_FILL_PROG, t);
     store<u8>(p + O_HOPS, <u8>OFFER_HOPS);
   }
   for (let s = 0; s < BLOCK_SLOTS; s++) {
@@ -516,7 +533,7 @@ export function filesInit(): void {
   }
   for (let i = 0; i < OBJ_MAX; i++) {
     const p = obj(i);
-    if (load<u8>(p + O_USED) != 0 && load<u16>(p + O_HELD) >= load<u16>(p + O_BLOCKS)) store<u8>(p + O_HELD_SENT, 1);
+    if (load<u8>(p + O_USED) != 0 && load<u16>(p + O_HELD) >= load<u16>(p + O_BLOCKS)) store<u8>(p + O_HELD_SENT, <u8>HELD_SENDS);
   }
 }
 
@@ -594,6 +611,7 @@ export function filesCommand(cmd: usize, len: i32): i32 {
     fjProgress = true;
     fjDist = nodeHopLimit();
     fjStart = now();
+    fjProgAt = fjStart;
     fjNextAt = now();
     memory.fill(FJ_GOT, 0, 32);
     return OK;
@@ -668,7 +686,7 @@ function finishPut(): bool {
   store<u64>(p + O_ROOT, ra);
   store<u32>(p + O_TOKEN, randU32());
   store<u32>(p + O_EXPIRY, nowS() + FILE_EXPIRY_S);
-  store<u8>(p + O_HELD_SENT, 1);
+  store<u8>(p + O_HELD_SENT, <u8>HELD_SENDS);
   store<i64>(p + O_HAVE_AT, now() + HAVE_PERIOD_MS + (<i64>nodeRandomByte() * HAVE_PERIOD_MS) / 2048);
   saveObj(pjObj);
   store<u64>(PJ_CAP, ra);
@@ -833,6 +851,7 @@ function onPut(addr: u64, c: usize, n: i32): void {
       store<u32>(p + O_PSEUDO, me);
       store<u64>(p + O_ROOT, root);
       store<u8>(p + O_HOPS, load<u8>(q + C_HOPS));
+      store<i64>(p + O_FILL_PROG, now());
       store<i64>(p + O_HAVE_AT, now() + HAVE_PERIOD_MS + (<i64>nodeRandomByte() * HAVE_PERIOD_MS) / 2048);
       saveObj(o);
       store<u8>(q + C_USED, 0);
@@ -859,7 +878,8 @@ function acceptBlock(o: i32, addr: u64, block: usize, blen: i32): bool {
   if (!storeBlock(o, addr, block, blen)) return false;
   count(C_BLOCKS_HELD);
   store<u8>(p + O_FILL_TRIES, 0);
-  if (load<u16>(p + O_HELD) >= load<u16>(p + O_BLOCKS)) sendHeld(o);
+  store<i64>(p + O_FILL_PROG, now());
+  if (load<u16>(p + O_HELD) >= load<u16>(p + O_BLOCKS)) { store<i64>(p + O_FILL_AT, now()); sendHeld(o); }
   return true;
 }
 
@@ -883,7 +903,8 @@ function sendHeld(o: i32): void {
   if (hops < 1) hops = 1;
   if (hops > 7) hops = 7;
   if (storeSend(p + O_ROOT, OP_HELD, OUT, 12, hops, 0, TX_PRIO_CHANNEL, <i64>(nodeRandomByte() & 7) * slot255(), false)) {
-    store<u8>(p + O_HELD_SENT, 1);
+    store<u8>(p + O_HELD_SENT, load<u8>(p + O_HELD_SENT) + 1);
+    store<i64>(p + O_FILL_AT, now() + HELD_RESEND_MS + (<i64>nodeRandomByte() * HELD_RESEND_MS) / 1024);
   }
 }
 
@@ -1112,6 +1133,7 @@ function fetchBlock(addr: u64, block: usize, blen: i32): void {
 function fetched(): void {
   fjFetched++;
   fjProgress = true;
+  fjProgAt = now();
   count(C_BLOCKS_FETCHED);
 }
 
@@ -1124,17 +1146,18 @@ function dataAddr(i: i32): usize {
 /** The app's wanted addresses into WANT: root, then missing manifests, then missing data blocks. */
 function fetchWants(skipOpen: bool): i32 {
   const t = now();
+  const max = skipOpen && fjDist >= FAR_HOPS ? WANT_FAR : WANT_MAX;
   if (!fjRootGot) {
     if (skipOpen && askedOpen(fjRoot, t)) return 0;
     store<u64>(WANT, fjRoot);
     return 1;
   }
   let n = 0;
-  for (let j = 0; j < fjM && n < WANT_MAX; j++) {
+  for (let j = 0; j < fjM && n < max; j++) {
     const a = load<u64>(FJ_MADDR + <usize>(j * 8));
     if ((fjManGot & (<u32>1 << j)) == 0 && !(skipOpen && askedOpen(a, t))) { store<u64>(WANT + <usize>(n * 8), a); n++; }
   }
-  for (let i = 0; i < fjD && n < WANT_MAX; i++) {
+  for (let i = 0; i < fjD && n < max; i++) {
     if (!manifestHeld(i) || dataGot(i)) continue;
     const a = load<u64>(dataAddr(i));
     if (!(skipOpen && askedOpen(a, t))) { store<u64>(WANT + <usize>(n * 8), a); n++; }
@@ -1375,11 +1398,16 @@ function pollFetch(t: i64): void {
   if (!roomToSend()) { blocked = true; return; }
   if (fjProgress) fjTries = 0;
   else fjTries++;
-  if (fjTries >= FETCH_TRIES) { emitDone(2); return; }
+  // Nothing at all for this root (not even the root block): no node holds it, or none is in
+  // reach; the patience of FETCH_PATIENCE_MS is only for a fetch that has begun to arrive.
+  if (fjTries >= FETCH_TRIES && (!fjRootGot || t - fjProgAt >= FETCH_PATIENCE_MS)) { emitDone(2); return; }
   fjProgress = false;
-  if (!sendGet(0, n)) { fjNextAt = t + ROOM_RETRY_MS; fjProgress = true; return; }
-  fjNextAt = t + getWaitMs(n, fjDist);
+  if (!sendGet(0, n)) { fjNextAt = t + ROOM_RETRY_MS; fjProgress = true; if (fjTries > 0) fjTries--; return; }
+  fjNextAt = t + getWaitMs(n, fjDist) * <i64>backoff(fjTries);
 }
+
+/** Wait multiplier after `tries` GETs in a row without progress. */
+function backoff(tries: i32): i32 { return tries < 1 ? 1 : tries >= FETCH_BACKOFF_MAX ? FETCH_BACKOFF_MAX : tries + 1; }
 
 function pollObjects(t: i64): void {
   for (let i = 0; i < OBJ_MAX; i++) {
@@ -1391,14 +1419,15 @@ function pollObjects(t: i64): void {
     if (!complete && u == 1 && load<i64>(p + O_FILL_AT) <= t) {
       if (!roomToSend()) { blocked = true; continue; }
       const tries = <i32>load<u8>(p + O_FILL_TRIES);
-      if (tries >= FETCH_TRIES * 2) { dropObject(i); continue; }
+      if (tries >= FETCH_TRIES * 2 && t - load<i64>(p + O_FILL_PROG) >= FETCH_PATIENCE_MS) { dropObject(i); continue; }
       const n = fillWants(i);
       if (n < 0) { count(C_STORE_BAD); dropObject(i); continue; }
-      store<u8>(p + O_FILL_TRIES, <u8>(tries + 1));
-      if (n > 0 && sendGet(i + 1, n)) store<i64>(p + O_FILL_AT, t + getWaitMs(n, nodeHopLimit()));
+      if (tries < 255) store<u8>(p + O_FILL_TRIES, <u8>(tries + 1));
+      if (n > 0 && sendGet(i + 1, n)) store<i64>(p + O_FILL_AT, t + getWaitMs(n, nodeHopLimit()) * <i64>backoff(tries));
       else store<i64>(p + O_FILL_AT, t + fillQuietMs());
     }
-    if (complete && u == 1 && load<u8>(p + O_HELD_SENT) == 0) {
+    // HELD, repeated (O_FILL_AT times the repeats of a complete holder).
+    if (complete && u == 1 && <i32>load<u8>(p + O_HELD_SENT) < HELD_SENDS && load<i64>(p + O_FILL_AT) <= t) {
       if (roomToSend()) sendHeld(i);
       else blocked = true;
     }
@@ -1449,7 +1478,8 @@ export function filesNextWakeMs(): i64 {
     const u = load<u8>(p + O_USED);
     if (u != 1 && u != 2) continue;
     if (load<i64>(p + O_HAVE_AT) < w) w = load<i64>(p + O_HAVE_AT);
-    if (u == 1 && load<u16>(p + O_HELD) < load<u16>(p + O_BLOCKS) && load<i64>(p + O_FILL_AT) < w) w = load<i64>(p + O_FILL_AT);
+    if (u == 1 && (load<u16>(p + O_HELD) < load<u16>(p + O_BLOCKS) || <i32>load<u8>(p + O_HELD_SENT) < HELD_SENDS)
+      && load<i64>(p + O_FILL_AT) < w) w = load<i64>(p + O_FILL_AT);
     const e = <i64>load<u32>(p + O_EXPIRY) * 1000;
     if (e < w) w = e;
   }
