@@ -14,7 +14,7 @@ export const ROLES: readonly Role[] = ["client", "router", "mute"];
 
 export type { Rect } from "./radio/medium.js";
 import type { Rect } from "./radio/medium.js";
-import { describeValue as describe, pointerToKey, valueAtPointer as valueAt } from "../host-tools/validation/json-pointer.js";
+import { commonSchemaMessage, describeValue as describe, pointerToKey, valueAtPointer as valueAt } from "../host-tools/validation/json-pointer.js";
 export type Range = { min: number; max: number };
 
 export type PathLossName = "3gpp-suburban" | "3gpp-urban" | "log-distance" | "okumura-hata-suburban";
@@ -310,26 +310,10 @@ function schemaIssues(errors: ErrorObject[], data: unknown): ScenarioIssue[] {
     const base = pointerToKey(e.instancePath);
     const join = (k: string) => (base ? `${base}.${k}` : k);
     const value = valueAt(data, e.instancePath);
-    let key = base || "(root)";
-    let message: string;
-    switch (e.keyword) {
-      case "additionalProperties":
-        key = join(String(e.params.additionalProperty));
-        message = "unknown key";
-        break;
-      case "required":
-        key = join(String(e.params.missingProperty));
-        message = "required key is missing";
-        break;
-      case "type":
-        message = `must be ${String(e.params.type).replace(",", " or ")}, got ${describe(value)}`;
-        break;
-      case "enum":
-        message = `must be one of ${(e.params.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(", ")}, got ${describe(value)}`;
-        break;
-      case "const":
-        message = `must be ${JSON.stringify(e.params.allowedValue)}, got ${describe(value)}`;
-        break;
+    const common = commonSchemaMessage(e, data);
+    let key = common?.key ?? (base || "(root)");
+    let message: string = common?.message ?? "";
+    if (!common) switch (e.keyword) {
       case "discriminator":
         key = join("type");
         message = e.params.error === "mapping"

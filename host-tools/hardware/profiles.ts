@@ -12,7 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { describeValue as describe, pointerToKey, valueAtPointer as atPointer } from "../validation/json-pointer.js";
+import { commonSchemaMessage, describeValue as describe, pointerToKey, valueAtPointer as atPointer } from "../validation/json-pointer.js";
 
 // ---------------------------------------------------------------- types
 
@@ -224,26 +224,10 @@ function schemaIssues(errors: ErrorObject[], data: unknown, file: string, schema
     const base = pointerToKey(e.instancePath);
     const value = atPointer(data, e.instancePath);
     const join = (k: string) => (base ? `${base}.${k}` : k);
-    let key = base || "(root)";
-    let message: string;
-    switch (e.keyword) {
-      case "additionalProperties":
-        key = join(String(e.params.additionalProperty));
-        message = "unknown key";
-        break;
-      case "required":
-        key = join(String(e.params.missingProperty));
-        message = "required key is missing";
-        break;
-      case "type":
-        message = `must be ${String(e.params.type).replace(",", " or ")}, got ${describe(value)}`;
-        break;
-      case "enum":
-        message = `must be one of ${(e.params.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(", ")}, got ${describe(value)}`;
-        break;
-      case "const":
-        message = `must be ${JSON.stringify(e.params.allowedValue)}, got ${describe(value)}`;
-        break;
+    const common = commonSchemaMessage(e, data);
+    let key = common?.key ?? (base || "(root)");
+    let message: string = common?.message ?? "";
+    if (!common) switch (e.keyword) {
       case "false schema":
         message = "not allowed here";
         break;
