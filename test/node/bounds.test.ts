@@ -16,6 +16,7 @@ import type { NodeHost } from "../../host-tools/node/host.js";
 import {
   DROP, OFF, ReferenceProtocol, channelKey, checkFrame, identityFromSeed, meshKey, pairDirection, pairKey, x25519Base,
 } from "./reference-protocol.js";
+import { Rng, hex } from "../helpers/seeded.js";
 
 /** Counter ids (firmware/cores/node/stats.ts). */
 const C = {
@@ -32,27 +33,8 @@ const HOUR = 3_600_000;
 const ERR_UNKNOWN = -6;
 
 const enc = new TextEncoder();
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const epochOf = (ms: number) => Math.floor(ms / HOUR);
 
-/** Seeded PRNG (mulberry32): a failure replays with the same seed. */
-class Rng {
-  private s: number;
-  constructor(readonly seed: number) { this.s = seed >>> 0; }
-  u32(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  int(n: number): number { return this.u32() % n; }
-  bytes(n: number): Uint8Array {
-    const b = new Uint8Array(n);
-    for (let i = 0; i < n; i++) b[i] = this.u32() & 0xff;
-    return b;
-  }
-}
 
 const identityEvent = (node: NodeHost) =>
   node.events.find((e) => e.type === "identity") as Extract<NodeEvent, { type: "identity" }>;

@@ -3,6 +3,7 @@
 // backwards, and bad pointers/slots that must not trap.
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildAs, fn, type AsBuild, type AsExports } from "../helpers/as-build.js";
+import { rng, randomBytes, hex } from "../helpers/seeded.js";
 
 const CAPACITY = 512;
 const MAX_AGE = 600_000;
@@ -11,18 +12,6 @@ const COPIES_MAX = 0xffff;
 let build: AsBuild;
 beforeAll(async () => { build = await buildAs("test/node/as/dedup.entry.ts"); });
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const randomBytes = (random: () => number, n: number) => Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 /** Wrappers over one fresh instance; ids and tags go through the scratch buffer. */
 function table(seed = 0n) {

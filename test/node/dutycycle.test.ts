@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildAs, fn, ROOT, type AsBuild } from "../helpers/as-build.js";
+import { rng } from "../helpers/seeded.js";
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -42,16 +43,6 @@ function ledger(): Ledger {
 }
 
 /** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Tx = { start: number; end: number };
 

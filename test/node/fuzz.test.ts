@@ -29,6 +29,7 @@ import {
   DROP, OFF, ReferenceProtocol, ackKey, channelKey, channelTag, checkFrame, concat, dmTag, identityFromSeed, le32,
   meshKey, messageKey, pairDirection, pairKey, pseudonym, x25519, x25519Base, type Identity,
 } from "./reference-protocol.js";
+import { Rng, hex } from "../helpers/seeded.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x0f22_5eed) >>> 0;
 /** Inputs per run (at least 10^5). */
@@ -40,29 +41,8 @@ const REASONS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15];
 const ERR_RANGE = -1;
 
 const enc = new TextEncoder();
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const epochOf = (ms: number) => Math.floor(ms / HOUR);
 
-/** Seeded PRNG (mulberry32). */
-class Rng {
-  private s: number;
-  constructor(seed: number) { this.s = seed >>> 0; }
-  u32(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  int(n: number): number { return this.u32() % n; }
-  pick<T>(xs: readonly T[]): T { return xs[this.int(xs.length)]; }
-  chance(p: number): boolean { return this.u32() / 2 ** 32 < p; }
-  bytes(n: number): Uint8Array {
-    const b = new Uint8Array(n);
-    for (let i = 0; i < n; i++) b[i] = this.u32() & 0xff;
-    return b;
-  }
-}
 
 /** Writes a little-endian u32 where the frame is long enough (a truncated frame keeps its length). */
 const setU32 = (f: Uint8Array, off: number, v: number) => {

@@ -46,6 +46,7 @@ import type { NodeEvent } from "../../host-tools/node/protocol.js";
 import {
   OFF, channelKey, channelTag, dmTag, identityFromSeed, pairDirection, pairKey, pseudonym, type Identity,
 } from "./reference-protocol.js";
+import { Rng, hex } from "../helpers/seeded.js";
 
 const HOUR = 3_600_000;
 const SEED = Number(process.env.OBSERVER_SEED ?? 0x0b5e_77e5) >>> 0;
@@ -63,22 +64,8 @@ const OLD_NAME_GRACE_MS = 0;
 const TYPE = { ANNOUNCE: 0, CHANNEL: 1, DIRECT: 2, ACK: 3 } as const;
 
 const enc = new TextEncoder();
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const u32 = (f: Uint8Array, off: number) => new DataView(f.buffer, f.byteOffset, f.length).getUint32(off, true);
 
-/** Seeded PRNG (mulberry32). */
-class Rng {
-  private s: number;
-  constructor(seed: number) { this.s = seed >>> 0; }
-  u32(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  int(n: number): number { return this.u32() % n; }
-}
 
 /** One transmission as the observer sees it, with the ground truth beside it. */
 type Rec = {

@@ -3,6 +3,7 @@
 // cancellation by heard copies, bounds, and the SNR -> delay rule.
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildAs, fn, type AsBuild, type AsExports } from "../helpers/as-build.js";
+import { rng, randomBytes, hex } from "../helpers/seeded.js";
 
 const SLOTS = 16;
 const NEVER = 2n ** 63n - 1n;
@@ -11,18 +12,6 @@ const PRIO = { ANNOUNCE: 0, FLOOD_RELAY: 1, CHANNEL: 2, DIRECT: 3, ACK: 4 };
 let build: AsBuild;
 beforeAll(async () => { build = await buildAs("test/node/as/txqueue.entry.ts"); });
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const randomBytes = (random: () => number, n: number) => Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 function queue() {
   const x: AsExports = build.instantiate();
