@@ -14,7 +14,7 @@ import { random_fill, storage_get, storage_put } from "./env";
 import { DEST_BYTES, FRAME_MAX_BYTES, HOP_LIMIT_MAX, OFF_BODY, OFF_DEST, OFF_HOPS, OFF_NONCE, TAG_BYTES } from "./frame";
 import { ID_X25519_PUB, dropKey, mailboxTag } from "./keys";
 import {
-  nodeAirtimeMs, nodeEmit, nodeFloodSlotMs, nodeHopLimit, nodeIdentity, nodeNowMs, nodeOpenMail,
+  emitDelivery, nodeAirtimeMs, nodeFloodSlotMs, nodeHopLimit, nodeIdentity, nodeNowMs, nodeOpenMail,
   nodeRandomByte, nodeTxRoom, storeSend,
 } from "./node";
 import {
@@ -297,14 +297,6 @@ function ownMailboxTag(epoch: u32): void {
 
 // ---------------------------------------------------------------------------
 // Sender
-
-function emitDelivery(ref: u32, state: u8, n: u8): void {
-  store<u8>(CONTENT, 0x83);
-  store<u32>(CONTENT + 1, ref);
-  store<u8>(CONTENT + 5, state);
-  store<u8>(CONTENT + 6, n);
-  nodeEmit(CONTENT, 7);
-}
 
 /**
  * Sends the DEPOSIT parts of a stored frame (at `sf`, `len` bytes) with the

@@ -243,7 +243,8 @@ function emit(len: i32): void {
   else app_event(EVENT, len);
 }
 
-function emitDelivery(ref: u32, state: u8, attempts: u8): void {
+/** The DELIVERY event (0x83, ABI.md); also used by mailbox.ts for states 3, 4 and 5 of stored mail. */
+export function emitDelivery(ref: u32, state: u8, attempts: u8): void {
   store<u8>(EVENT, 0x83);
   store<u32>(EVENT + 1, ref);
   store<u8>(EVENT + 5, state);
